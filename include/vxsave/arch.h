@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vxsave `arch` layer: what the architecture says, as plain data and small pure functions.
+ *
+ *  - the state-component table (components 0-19 and AMD LWP 62): one entry per component,
+ *    everything else derives from it (component.c);
+ *  - the CPUID feature-flag table (feature.c);
+ *  - CPU profiles: a vendor plus the raw CPUID leaves that matter for XSAVE and CET, with typed
+ *    accessors, from the live host, from `cpuid -r` dumps, or built in (profile.c, host.c,
+ *    cpuid_dump.c, builtin.c);
+ *  - layouts: standard and compacted offsets and sizes for any feature mask (layout.c);
+ *  - validity rules for XCR0, IA32_XSS and IA32_XFD (rules.c);
+ *  - consistency diagnostics for a profile's own leaves (diagnose.c).
+ *
+ * Facts: ../shared/spec/arch.md; the section is named beside each rule in the sources.
+ * Nothing here allocates or has global mutable state.
+ */
+#ifndef VXSAVE_ARCH_H
+#define VXSAVE_ARCH_H
+
+#include <vxsave/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------------------------------------- */
+/* State components (arch.md §2.1)                                                             */
+
+enum vx_component_id {
+	VX_COMP_X87 = 0,
+	VX_COMP_SSE = 1,
+	VX_COMP_AVX = 2,
+	VX_COMP_BNDREGS = 3,
+	VX_COMP_BNDCSR = 4,
+	VX_COMP_OPMASK = 5,
+	VX_COMP_ZMM_HI256 = 6,
+	VX_COMP_HI16_ZMM = 7,
+	VX_COMP_PT = 8,
+	VX_COMP_PKRU = 9,
+	VX_COMP_PASID = 10,
+	VX_COMP_CET_U = 11,
+	VX_COMP_CET_S = 12,
+	VX_COMP_HDC = 13,
+	VX_COMP_UINTR = 14,
+	VX_COMP_LBR = 15,
+	VX_COMP_HWP = 16,
+	VX_COMP_XTILECFG = 17,
+	VX_COMP_XTILEDATA = 18,
+	VX_COMP_APX = 19,
+	VX_COMP_LWP = 62,
+};
+
+/** Component numbers are below 63; bit 63 of XCOMP_BV is the compacted-format flag (§2.3). */
+#define VX_COMP_LIMIT         63
+#define VX_XCOMP_BV_COMPACTED VX_BIT(63)
+
+/* Fixed geometry of the XSAVE area (§2.2, §2.3). */
+#define VX_LEGACY_SIZE        512u
+#define VX_HEADER_OFFSET      512u
+#define VX_HEADER_SIZE        64u
+#define VX_EXTENDED_OFFSET    576u
+#define VX_XSTATE_BV_OFFSET   512u
+#define VX_XCOMP_BV_OFFSET    520u
+#define VX_MXCSR_OFFSET       24u
+#define VX_MXCSR_MASK_OFFSET  28u
+#define VX_XMM_OFFSET         160u
+#define VX_MXCSR_DEFAULT      0x1F80u
+#define VX_FCW_DEFAULT        0x037Fu
+#define VX_AREA_ALIGN         64u
+
+/* Register numbers of a CPUID leaf result. */
+enum vx_cpuid_reg { VX_EAX = 0, VX_EBX = 1, VX_ECX = 2, VX_EDX = 3 };
+
+/* ----------------------------------------------------------------------------------------- */
+/* CPUID feature flags (arch.md §1.1, §1.3, §7.1): one table, feature.c                         */
+
+enum vx_feature {
+	VX_FEAT_FPU,
+	VX_FEAT_FXSR,
+	VX_FEAT_SSE,
+	VX_FEAT_XSAVE,
+	VX_FEAT_OSXSAVE,
+	VX_FEAT_AVX,
+	VX_FEAT_FDP_EXCP_ONLY,
+	VX_FEAT_FCS_FDS_DEPRECATED,
+	VX_FEAT_MPX,
+	VX_FEAT_AVX512F,
+	VX_FEAT_PT,
+	VX_FEAT_PKU,
+	VX_FEAT_OSPKE,
+	VX_FEAT_CET_SS,
+	VX_FEAT_ENQCMD,
+	VX_FEAT_UINTR,
+	VX_FEAT_ARCH_LBR,
+	VX_FEAT_CET_IBT,
+	VX_FEAT_AMX_BF16,
+	VX_FEAT_AMX_TILE,
+	VX_FEAT_AMX_INT8,
+	VX_FEAT_AMX_FP16,
+	VX_FEAT_AMX_COMPLEX,
+	VX_FEAT_CET_SSS,
+	VX_FEAT_AVX10,
+	VX_FEAT_APX_F,
+	VX_FEAT_HWP,
+	VX_FEAT_HDC,
+	VX_FEAT_XSAVEOPT,
+	VX_FEAT_XSAVEC,
+	VX_FEAT_XGETBV1,
+	VX_FEAT_XSAVES,
+	VX_FEAT_XFD,
+	VX_FEAT_LM,
+	VX_FEAT_LWP,
+	VX_FEAT_RSTR_FP_ERR_PTRS,
+	VX_FEAT_COUNT
+};
+
+/**
+ * struct vx_feature_info - where a CPUID feature flag lives.
+ * @name: lower-case name as users write it ("cet_ss", "xsavec").
+ * @leaf, @subleaf, @reg, @bit: its location.
+ * @description: one line, with the spec section.
+ */
+struct vx_feature_info {
+	const char *name;
+	uint32_t leaf;
+	uint32_t subleaf;
+	enum vx_cpuid_reg reg;
+	unsigned bit;
+	const char *description;
+};
+
+/** The table entry for @feature, or NULL if out of range. */
+VX_API const struct vx_feature_info *vx_feature_info(enum vx_feature feature);
+/** Look a feature up by name (case-insensitive); -1 if unknown. */
+VX_API int vx_feature_by_name(const char *name);
+
+/* ----------------------------------------------------------------------------------------- */
+/* The component table (component.c)                                                           */
+
+/** One byte range of a component's initial configuration that is not zero (arch.md §6). */
+struct vx_init_field {
+	uint16_t offset; /* in the standard-format area (legacy region offsets for x87/SSE) */
+	uint8_t width;   /* bytes, little-endian */
+	uint64_t value;
+};
+
+/**
+ * struct vx_component_info - everything the architecture fixes about one state component.
+ * @id:            component number (bit position in XCR0/XSS/XSTATE_BV).
+ * @name:          short name as the CLI prints and parses it ("x87", "AVX", "CET_S").
+ * @long_name:     what it is.
+ * @supervisor:    true for IA32_XSS components (§2.1), false for XCR0 components.
+ * @legacy:        true for x87 and SSE, which live in the legacy region (§2.2).
+ * @enumerated_by: CPUID flags that make it exist (any one suffices); VX_FEAT_COUNT = unused.
+ * @requires:      XCR0 bits that must be set whenever this one is (§3.1).
+ * @group:         all-or-nothing partners including itself (§3.1), or 0.
+ * @xcr0_rule:     the §3.1 rule that @requires/@group implement, or NULL.
+ * @arch_size:     the architecturally fixed size in bytes, or 0 when only CPUID knows it.
+ * @contents:      what the bytes hold.
+ * @initial:       its initial configuration, in words.
+ * @init_fields:   the non-zero parts of the initial configuration (NULL-terminated by width 0).
+ */
+struct vx_component_info {
+	unsigned id;
+	const char *name;
+	const char *long_name;
+	bool supervisor;
+	bool legacy;
+	enum vx_feature enumerated_by[2];
+	uint64_t requires;
+	uint64_t group;
+	const char *xcr0_rule;
+	uint32_t arch_size;
+	const char *contents;
+	const char *initial;
+	const struct vx_init_field *init_fields;
+};
+
+/** The table entry for component @id, or NULL if vxsave does not know that component. */
+VX_API const struct vx_component_info *vx_component_info(unsigned id);
+/** Component number for @name (case-insensitive; also "k"/"ymm"/"tilecfg"...), or -1. */
+VX_API int vx_component_by_name(const char *name);
+/** Bitmask of every component in the table. */
+VX_API uint64_t vx_known_components(void);
+/** Bitmask of the user (XCR0) components in the table. */
+VX_API uint64_t vx_user_components(void);
+/** Bitmask of the supervisor (IA32_XSS) components in the table. */
+VX_API uint64_t vx_supervisor_components(void);
+
+/**
+ * vx_parse_component_mask() - parse a mask written as a number ("0x2e7", "743") or as a list
+ * of component names and group aliases separated by ',' or '|' ("x87,sse,avx",
+ * "avx512" = 5-7, "mpx" = 3-4, "amx" = 17-18, "cet" = 11-12, "legacy" = 0-1).
+ * Returns 0, or -EINVAL naming the unknown word in @err.
+ */
+VX_API int vx_parse_component_mask(const char *text, uint64_t *mask, struct vx_error *err);
+/**
+ * vx_format_component_mask() - "x87|SSE|AVX" (unknown bits as "bit42").  Writes at most @len
+ * bytes, always NUL-terminated; returns the length the full string needs (like snprintf).
+ */
+VX_API size_t vx_format_component_mask(uint64_t mask, char *buf, size_t len);
+
+/* ----------------------------------------------------------------------------------------- */
+/* CPU profiles (profile.c, host.c, cpuid_dump.c, builtin.c)                                    */
+
+enum vx_vendor { VX_VENDOR_UNKNOWN = 0, VX_VENDOR_INTEL, VX_VENDOR_AMD, VX_VENDOR_OTHER };
+
+struct vx_cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+#define VX_PROFILE_NAME_MAX   64
+#define VX_PROFILE_DESC_MAX   192
+#define VX_PROFILE_SOURCE_MAX 640
+/** Number of (leaf, subleaf) pairs a profile keeps; see vx_profile_slot(). */
+#define VX_PROFILE_SLOTS      78
+
+/**
+ * struct vx_profile - a CPU as vxsave sees it: raw CPUID leaves plus a little metadata.
+ * Plain data: copy it, compare it, keep several at once.  Every derived value (vendor, feature
+ * flags, component sizes and offsets, layouts) is computed from the leaves by the accessors.
+ *
+ * @name, @description, @source: identification; @source says where the values come from.
+ * @leaves:         raw CPUID results, indexed by vx_profile_slot(); absent leaves are zero.
+ * @xcr0_at_capture, @xss_at_capture: XCR0 / IA32_XSS in force when the leaves were read
+ *                  (the dynamic sizes 0xD.0 EBX and 0xD.1 EBX depend on them); 0 = unknown.
+ * @mxcsr_mask:     the MXCSR_MASK value FXSAVE stores (0 means the default mask 0xFFBF; §2.2).
+ *                  Not in CPUID: the host probe reads it with FXSAVE, dumps may give it as a
+ *                  "# mxcsr-mask:" header, otherwise it is 0x0000FFFF like every current part.
+ */
+struct vx_profile {
+	char name[VX_PROFILE_NAME_MAX];
+	char description[VX_PROFILE_DESC_MAX];
+	char source[VX_PROFILE_SOURCE_MAX];
+	struct vx_cpuid_regs leaves[VX_PROFILE_SLOTS];
+	uint64_t xcr0_at_capture;
+	uint64_t xss_at_capture;
+	uint32_t mxcsr_mask;
+};
+
+/** Zero a profile (no leaves, MXCSR_MASK 0xFFFF). */
+VX_API void vx_profile_init(struct vx_profile *profile);
+/** Slot index of (@leaf, @subleaf) in struct vx_profile, or -1 if profiles do not keep it. */
+VX_API int vx_profile_slot(uint32_t leaf, uint32_t subleaf);
+/** The (leaf, subleaf) kept in @slot; returns false if @slot is out of range. */
+VX_API bool vx_profile_slot_leaf(unsigned slot, uint32_t *leaf, uint32_t *subleaf);
+/** Store one leaf; -ENOENT if profiles do not keep (@leaf, @subleaf). */
+VX_API int vx_profile_set_leaf(struct vx_profile *profile, uint32_t leaf, uint32_t subleaf,
+			       const struct vx_cpuid_regs *regs);
+/**
+ * vx_profile_leaf() - what CPUID(@leaf, @subleaf) returns on this CPU: zeros for leaves the
+ * profile does not keep or that lie above the maximum leaf of their range.
+ */
+VX_API struct vx_cpuid_regs vx_profile_leaf(const struct vx_profile *profile, uint32_t leaf,
+					    uint32_t subleaf);
+VX_API enum vx_vendor vx_profile_vendor(const struct vx_profile *profile);
+VX_API const char *vx_vendor_name(enum vx_vendor vendor);
+/** True if @profile enumerates @feature. */
+VX_API bool vx_profile_has(const struct vx_profile *profile, enum vx_feature feature);
+/** CPUID.(0xD,0).EDX:EAX - the XCR0 bits that may be set (§1.2). */
+VX_API uint64_t vx_profile_xcr0_supported(const struct vx_profile *profile);
+/** CPUID.(0xD,1).EDX:ECX - the IA32_XSS bits that may be set (§1.3). */
+VX_API uint64_t vx_profile_xss_supported(const struct vx_profile *profile);
+/** Bits that XFD may arm: components with CPUID.(0xD,i).ECX[2]=1, if XFD exists (§3.3). */
+VX_API uint64_t vx_profile_xfd_supported(const struct vx_profile *profile);
+/** Effective MXCSR_MASK (0 stored by FXSAVE means 0x0000FFBF). */
+VX_API uint32_t vx_profile_mxcsr_mask(const struct vx_profile *profile);
+/** Linear-address width from CPUID 0x80000008 EAX[15:8] (48 if the leaf is absent). */
+VX_API unsigned vx_profile_linear_address_bits(const struct vx_profile *profile);
+
+/**
+ * struct vx_component_desc - one component as this CPU enumerates it (§1.4).
+ * For x87 and SSE the fixed legacy geometry is returned (offset 0 size 160, offset 160 size
+ * 256).  @supported is true when the component's bit is in the XCR0 or XSS mask.
+ */
+struct vx_component_desc {
+	uint32_t size;
+	uint32_t standard_offset;
+	bool supervisor;
+	bool align64;
+	bool xfd_capable;
+	bool supported;
+};
+
+/** Describe component @id (0..62) as @profile enumerates it.  False if @id > 62. */
+VX_API bool vx_profile_component(const struct vx_profile *profile, unsigned id,
+				 struct vx_component_desc *desc);
+
+/** Signature of a CPUID provider: the seam between profiles and the CPUID instruction. */
+typedef void (*vx_cpuid_fn)(void *ctx, uint32_t leaf, uint32_t subleaf,
+			    struct vx_cpuid_regs *out);
+
+/** Fill @profile by calling @cpuid for every kept leaf (respecting the maximum leaves). */
+VX_API int vx_profile_from_cpuid(struct vx_profile *profile, vx_cpuid_fn cpuid, void *ctx,
+				 struct vx_error *err);
+/** The CPUID instruction of this machine as a vx_cpuid_fn (zeros on non-x86 builds). */
+VX_API void vx_host_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct vx_cpuid_regs *out);
+/** XGETBV on this machine; -ENOTSUP without XSAVE/OSXSAVE (or XGETBV1 for @ecx = 1). */
+VX_API int vx_host_xgetbv(uint32_t ecx, uint64_t *value);
+/**
+ * vx_profile_from_host() - the live host: CPUID, XCR0 (XGETBV), and MXCSR_MASK (FXSAVE).
+ * -ENOTSUP on a non-x86-64 build.
+ */
+VX_API int vx_profile_from_host(struct vx_profile *profile, struct vx_error *err);
+
+/**
+ * vx_profile_parse_cpuid_dump() - parse the text printed by Debian's `cpuid -r` (one or more
+ * "CPU N:" blocks of "   0x0000000d 0x01: eax=0x... ebx=0x... ecx=0x... edx=0x..." lines).
+ * @cpu_index: which CPU block to take (0 = the first).  Lines starting with '#' are comments;
+ * "# name:", "# description:", "# source:", "# xcr0:", "# xss:" and "# mxcsr-mask:" set the
+ * matching fields.  Leaves profiles do not keep are ignored.  On error @profile is unchanged and
+ * @err names the line and what is wrong with it.
+ */
+VX_API int vx_profile_parse_cpuid_dump(struct vx_profile *profile, const char *text, size_t len,
+				       unsigned cpu_index, struct vx_error *err);
+
+/** Name of the built-in profile used when none is named. */
+#define VX_DEFAULT_PROFILE "sapphire-rapids"
+/** Number of built-in profiles (profiles/ *.cpuid, compiled in). */
+VX_API unsigned vx_builtin_profile_count(void);
+/** Name of built-in profile @index, or NULL. */
+VX_API const char *vx_builtin_profile_name(unsigned index);
+/** The raw text of a built-in profile (its .cpuid file), or NULL. */
+VX_API const char *vx_builtin_profile_text(const char *name);
+/** Load built-in profile @name (NULL = VX_DEFAULT_PROFILE); -ENOENT if there is none. */
+VX_API int vx_profile_builtin(struct vx_profile *profile, const char *name, struct vx_error *err);
+
+/**
+ * struct vx_profile_difference - the first leaf at which two profiles differ.
+ */
+struct vx_profile_difference {
+	uint32_t leaf, subleaf;
+	enum vx_cpuid_reg reg;
+	uint32_t a, b;
+};
+
+/**
+ * vx_profile_compare() - compare the raw leaves of two profiles, ignoring the per-logical-
+ * processor field CPUID.1:EBX[31:24] (initial APIC ID).  Returns the number of differing
+ * registers; the first one goes to @first (may be NULL).
+ */
+VX_API unsigned vx_profile_compare(const struct vx_profile *a, const struct vx_profile *b,
+				   struct vx_profile_difference *first);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Layouts (layout.c; arch.md §2.4)                                                             */
+
+/**
+ * struct vx_layout_entry - one component of a layout.
+ * @standard_offset is 0 and @in_standard false for supervisor components (§1.4).
+ * @compacted_offset is where XSAVEC/XSAVES put it for the layout's mask.
+ */
+struct vx_layout_entry {
+	unsigned component;
+	uint32_t size;
+	uint32_t standard_offset;
+	uint32_t compacted_offset;
+	bool supervisor;
+	bool align64;
+	bool xfd_capable;
+	bool in_standard;
+};
+
+/**
+ * struct vx_layout - standard and compacted layouts of @features on one CPU.
+ * @standard_size:  max(576, max offset+size over the user components) - not "highest bit".
+ * @compacted_size: 576 + sizes of components 2..62 in @features, with 64-byte alignment.
+ * @cpuid_*:        what the profile's CPUID reports, for comparison (§1.2, §1.3).
+ */
+struct vx_layout {
+	uint64_t features;
+	unsigned count;
+	struct vx_layout_entry entries[VX_COMP_LIMIT];
+	uint32_t standard_size;
+	uint32_t compacted_size;
+	uint32_t cpuid_enabled_standard_size; /* 0xD.0 EBX */
+	uint32_t cpuid_max_standard_size;     /* 0xD.0 ECX */
+	uint32_t cpuid_enabled_compacted_size; /* 0xD.1 EBX */
+};
+
+/**
+ * vx_layout_compute() - lay out @features (XCR0|XSS bits; bits 0 and 1 are the legacy region,
+ * listed only when present in @features) on @profile.  Pairing rules are not checked here (see
+ * vx_feature_mask_check()).  -EINVAL if a bit is not enumerated by the profile (named in @err).
+ */
+VX_API int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
+			     struct vx_layout *layout, struct vx_error *err);
+/** Standard-format size for the user bits of @xcr0 (supervisor bits are ignored). */
+VX_API uint32_t vx_standard_size(const struct vx_profile *profile, uint64_t xcr0);
+/** Compacted-format size for @mask (bits 2..62; bit 63 ignored). */
+VX_API uint32_t vx_compacted_size(const struct vx_profile *profile, uint64_t mask);
+/** Offset of @component in the compacted format of @mask, or 0 if it is not in @mask. */
+VX_API uint32_t vx_compacted_offset(const struct vx_profile *profile, uint64_t mask,
+				    unsigned component);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Validity rules (rules.c; arch.md §3)                                                          */
+
+/** XSETBV(0, @xcr0) would succeed on @profile (§3.1); else -EINVAL naming bits and rule. */
+VX_API int vx_xcr0_check(const struct vx_profile *profile, uint64_t xcr0, struct vx_error *err);
+/** WRMSR(IA32_XSS, @xss) would succeed on @profile (§3.2); else -EINVAL. */
+VX_API int vx_xss_check(const struct vx_profile *profile, uint64_t xss, struct vx_error *err);
+/** WRMSR(IA32_XFD or IA32_XFD_ERR, @xfd) would succeed on @profile (§3.3); else -EINVAL. */
+VX_API int vx_xfd_check(const struct vx_profile *profile, uint64_t xfd, struct vx_error *err);
+/**
+ * vx_feature_mask_check() - a combined XCR0|XSS feature mask (as `vxsave layout --features`
+ * takes it): its user part must pass vx_xcr0_check() and its supervisor part vx_xss_check().
+ */
+VX_API int vx_feature_mask_check(const struct vx_profile *profile, uint64_t features,
+				 struct vx_error *err);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Consistency diagnostics (diagnose.c)                                                          */
+
+enum vx_diag_severity { VX_DIAG_NOTE = 0, VX_DIAG_WARNING, VX_DIAG_ERROR };
+
+#define VX_DIAG_MESSAGE_MAX 224
+
+/**
+ * struct vx_diagnostic - one inconsistency between a profile's own leaves.
+ * @leaf, @subleaf: the leaf that disagrees; @component: the component involved or -1.
+ */
+struct vx_diagnostic {
+	enum vx_diag_severity severity;
+	uint32_t leaf, subleaf;
+	int component;
+	char message[VX_DIAG_MESSAGE_MAX];
+};
+
+/**
+ * vx_profile_diagnose() - check a profile's leaves against each other (0xD sub-leaves present
+ * for components outside the XCR0/XSS masks, sizes CPUID reports vs computed ones, feature flags
+ * vs XSAVE components, supervisor/offset flags, overlaps).  Writes up to @max diagnostics to
+ * @out and returns how many there are in total.
+ */
+VX_API unsigned vx_profile_diagnose(const struct vx_profile *profile, struct vx_diagnostic *out,
+				    unsigned max);
+VX_API const char *vx_diag_severity_name(enum vx_diag_severity severity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VXSAVE_ARCH_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vxsave common definitions: the error record every layer fills in, and the small platform
+ * interface (allocation, logging) through which the core reaches the outside world.
+ *
+ * Error model: functions return 0 on success or a negative errno value (-EINVAL, -ENOBUFS,
+ * -ENOTSUP, -ERANGE, -ENOMEM, -ENOENT).  When the caller passes a struct vx_error, it is filled
+ * with *where* the problem is (component, bit mask, MSR, byte offset, line) and a sentence that
+ * says why, naming the spec rule.  A failing call leaves every object it was given unchanged.
+ */
+#ifndef VXSAVE_COMMON_H
+#define VXSAVE_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VXSAVE_BUILDING) && defined(__GNUC__)
+#define VX_API __attribute__((visibility("default")))
+#else
+#define VX_API
+#endif
+
+#define VX_BIT(n) (UINT64_C(1) << (n))
+
+/** Size of the human-readable reason in struct vx_error. */
+#define VX_ERROR_REASON_MAX 256
+
+/**
+ * struct vx_error - where and why a call failed.
+ * @code:      the negative errno value the call returned (0 if none).
+ * @component: the XSAVE state component involved, or -1.
+ * @bits:      the offending bits of a mask (XCR0, XSS, XFD, XSTATE_BV...), or 0.
+ * @msr:       the MSR involved, or 0.
+ * @offset:    the byte offset in a buffer or area, or -1.
+ * @line:      the 1-based line of a text input (dump, script), or 0.
+ * @rule:      the spec section the rule comes from ("arch.md §3.1 rule 2"), or NULL.
+ * @reason:    one sentence saying what is wrong.
+ *
+ * Initialise with vx_error_clear() (or VX_ERROR_INIT) before passing it in.
+ */
+struct vx_error {
+	int code;
+	int component;
+	uint64_t bits;
+	uint32_t msr;
+	int64_t offset;
+	unsigned line;
+	const char *rule;
+	char reason[VX_ERROR_REASON_MAX];
+};
+
+#define VX_ERROR_INIT {0, -1, 0, 0, -1, 0, NULL, {0}}
+
+/** Reset @err to "no error". @err may be NULL. */
+VX_API void vx_error_clear(struct vx_error *err);
+
+/**
+ * vx_error_set() - record a failure in @err (which may be NULL) and return @code.
+ * The location fields are left as they are; set them before or after with the helpers below.
+ */
+VX_API int vx_error_set(struct vx_error *err, int code, const char *rule, const char *fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+
+/** Same as vx_error_set() with a va_list. */
+VX_API int vx_error_vset(struct vx_error *err, int code, const char *rule, const char *fmt,
+			 va_list ap);
+
+/** Short name of a negative errno code ("EINVAL"), for messages. */
+VX_API const char *vx_errno_name(int code);
+
+/**
+ * struct vx_platform - what the core asks of its environment.
+ * @alloc: allocate @size zeroed bytes aligned to @align (a power of two, >= 8); NULL on failure.
+ * @free:  release memory from @alloc (NULL is allowed).
+ * @log:   optional diagnostic sink (may be NULL).
+ * @ctx:   passed back to every callback.
+ *
+ * The core has no global mutable state; every object remembers the platform it was created
+ * with.  Tests use their own platform to inject allocation failures.
+ */
+struct vx_platform {
+	void *(*alloc)(void *ctx, size_t size, size_t align);
+	void (*free)(void *ctx, void *ptr);
+	void (*log)(void *ctx, const char *message);
+	void *ctx;
+};
+
+/** The default platform: aligned_alloc/free, no logging.  Never NULL. */
+VX_API const struct vx_platform *vx_platform_default(void);
+
+/** The library's version string ("0.1.0"), for checking header/library skew. */
+VX_API const char *vx_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VXSAVE_COMMON_H */

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Standard and compacted layouts of the XSAVE area (arch.md §2.4).
+ *
+ * Standard: component i sits at CPUID.(0xD,i).EBX whatever else is enabled; the size is the
+ * largest offset+size, not the offset of the highest bit (APX at 960 and LWP at 832 are
+ * out of order with respect to their numbers; anchors.md pain 14).
+ * Compacted: components of the mask are packed in ascending order after the 576-byte
+ * legacy region and header, each one rounded up to 64 bytes when CPUID.(0xD,i).ECX[1] says so.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <vxsave/arch.h>
+
+static uint32_t round_up_64(uint32_t value)
+{
+	return (value + 63u) & ~63u;
+}
+
+uint32_t vx_standard_size(const struct vx_profile *profile, uint64_t xcr0)
+{
+	uint32_t size = VX_EXTENDED_OFFSET;
+
+	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
+		struct vx_component_desc d;
+
+		if (!(xcr0 & VX_BIT(i)))
+			continue;
+		vx_profile_component(profile, i, &d);
+		/* Supervisor components never appear in the standard format (§2.4). */
+		if (d.supervisor || d.size == 0)
+			continue;
+		if (d.standard_offset + d.size > size)
+			size = d.standard_offset + d.size;
+	}
+	return size;
+}
+
+/* Walk the compacted layout of @mask; returns the size and, if @component is in it, its offset. */
+static uint32_t compacted_walk(const struct vx_profile *profile, uint64_t mask,
+			       unsigned component, uint32_t *offset_of_component)
+{
+	uint32_t offset = VX_EXTENDED_OFFSET;
+
+	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
+		struct vx_cpuid_regs r;
+
+		if (!(mask & VX_BIT(i)))
+			continue;
+		r = vx_profile_leaf(profile, 0xD, i);
+		if (r.ecx & 2u) /* §1.4 ECX[1]: starts on a 64-byte boundary */
+			offset = round_up_64(offset);
+		if (i == component && offset_of_component)
+			*offset_of_component = offset;
+		offset += r.eax;
+	}
+	return offset;
+}
+
+uint32_t vx_compacted_size(const struct vx_profile *profile, uint64_t mask)
+{
+	return compacted_walk(profile, mask, VX_COMP_LIMIT, NULL);
+}
+
+uint32_t vx_compacted_offset(const struct vx_profile *profile, uint64_t mask, unsigned component)
+{
+	uint32_t offset = 0;
+
+	if (component >= VX_COMP_LIMIT || !(mask & VX_BIT(component)))
+		return 0;
+	/* Components 0 and 1 keep their legacy places in both formats. */
+	if (component == VX_COMP_X87)
+		return 0;
+	if (component == VX_COMP_SSE)
+		return VX_XMM_OFFSET;
+	compacted_walk(profile, mask, component, &offset);
+	return offset;
+}
+
+int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
+		      struct vx_layout *layout, struct vx_error *err)
+{
+	uint64_t supported = vx_profile_xcr0_supported(profile) | vx_profile_xss_supported(profile);
+	uint64_t unknown = features & ~supported;
+	struct vx_layout result;
+
+	if (unknown) {
+		char names[128];
+
+		vx_format_component_mask(unknown, names, sizeof(names));
+		vx_error_set(err, -EINVAL, "arch.md §1.2/§1.3",
+			     "component bits 0x%llx (%s) are not enumerated by profile '%s' "
+			     "(XCR0 mask 0x%llx, XSS mask 0x%llx)",
+			     (unsigned long long)unknown, names, profile->name,
+			     (unsigned long long)vx_profile_xcr0_supported(profile),
+			     (unsigned long long)vx_profile_xss_supported(profile));
+		if (err)
+			err->bits = unknown;
+		return -EINVAL;
+	}
+
+	memset(&result, 0, sizeof(result));
+	result.features = features;
+	for (unsigned i = 0; i < VX_COMP_LIMIT; i++) {
+		struct vx_layout_entry *e = &result.entries[result.count];
+		struct vx_component_desc d;
+
+		if (!(features & VX_BIT(i)))
+			continue;
+		vx_profile_component(profile, i, &d);
+		e->component = i;
+		e->size = d.size;
+		e->supervisor = d.supervisor;
+		e->align64 = d.align64;
+		e->xfd_capable = d.xfd_capable;
+		e->in_standard = !d.supervisor;
+		e->standard_offset = d.supervisor ? 0 : d.standard_offset;
+		e->compacted_offset = vx_compacted_offset(profile, features, i);
+		result.count++;
+	}
+	result.standard_size = vx_standard_size(profile, features);
+	result.compacted_size = vx_compacted_size(profile, features);
+	result.cpuid_enabled_standard_size = vx_profile_leaf(profile, 0xD, 0).ebx;
+	result.cpuid_max_standard_size = vx_profile_leaf(profile, 0xD, 0).ecx;
+	result.cpuid_enabled_compacted_size = vx_profile_leaf(profile, 0xD, 1).ebx;
+	*layout = result;
+	return 0;
+}
