@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vxsave `cpu` layer: a software logical processor whose XSAVE behaviour is exact.
+ *
+ * One struct vx_cpu per logical processor, created from a CPU profile.  It holds every
+ * component's registers (stored as the component's standard-format bytes, so saving and
+ * restoring are copies), the control state that decides faults (CPL, mode, CR0, CR4, VMX
+ * controls), the XSAVE-related MSRs and CET registers, and the processor's tracking state
+ * XINUSE, XMODIFIED and XRSTOR_INFO (arch.md §4).
+ *
+ * Instructions return 0 when they retire, VX_FAULTED when they raise an exception or cause a
+ * VM exit (described in *event; no state changed), or a negative errno for API misuse (NULL
+ * pointers, unknown instruction).  Facts: ../shared/spec/arch.md §2-§7; behaviour choices
+ * where the architecture leaves freedom are listed in docs/cpu-model.md.
+ *
+ * The hardware backend that runs the same instructions on this machine is in cpu_hw.h.
+ */
+#ifndef VXSAVE_CPU_H
+#define VXSAVE_CPU_H
+
+#include <vxsave/arch.h>
+#include <vxsave/cpu_hw.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vx_cpu;
+
+/* ----------------------------------------------------------------------------------------- */
+/* Events: exceptions and VM exits                                                              */
+
+#define VX_FAULTED 1
+
+enum vx_vector {
+	VX_VEC_UD = 6,
+	VX_VEC_NM = 7,
+	VX_VEC_SS = 12,
+	VX_VEC_GP = 13,
+	VX_VEC_PF = 14,
+	VX_VEC_AC = 17,
+	VX_VEC_CP = 21,
+};
+
+enum vx_event_kind { VX_EVENT_NONE = 0, VX_EVENT_EXCEPTION, VX_EVENT_VMEXIT };
+
+/* VMX basic exit reasons the model produces (arch.md §5.4, §5.6, §5.8). */
+#define VX_EXIT_XSETBV 55u
+#define VX_EXIT_XSAVES 63u
+#define VX_EXIT_XRSTORS 64u
+
+/**
+ * struct vx_event - what stopped an instruction.
+ * @kind:        exception or VM exit.
+ * @vector:      exception vector (enum vx_vector) for VX_EVENT_EXCEPTION.
+ * @error_code:  the error code pushed (0 for #GP(0)); for #PF the faulting linear address
+ *               is in @address.
+ * @exit_reason: VMX basic exit reason for VX_EVENT_VMEXIT.
+ * @address:     faulting linear address (#PF, #AC) or 0.
+ * @rule:        the spec section that decided it ("arch.md §5.5").
+ * @reason:      one sentence: which check failed and on what value.
+ */
+struct vx_event {
+	enum vx_event_kind kind;
+	unsigned vector;
+	uint32_t error_code;
+	uint32_t exit_reason;
+	uint64_t address;
+	const char *rule;
+	char reason[192];
+};
+
+/** "#GP(0)", "#UD", "VM exit 55 (XSETBV)"... for messages. */
+VX_API const char *vx_event_name(const struct vx_event *event, char *buf, size_t len);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Creation and control state                                                                   */
+
+enum vx_cpu_mode {
+	VX_MODE_64BIT = 0, /* IA-32e 64-bit mode */
+	VX_MODE_COMPAT,    /* IA-32e compatibility mode, or legacy protected mode */
+	VX_MODE_REAL,
+	VX_MODE_V86,
+};
+
+#define VX_CR0_PE VX_BIT(0)
+#define VX_CR0_EM VX_BIT(2)
+#define VX_CR0_TS VX_BIT(3)
+#define VX_CR0_WP VX_BIT(16)
+#define VX_CR0_AM VX_BIT(18)
+#define VX_CR4_OSFXSR VX_BIT(9)
+#define VX_CR4_OSXSAVE VX_BIT(18)
+#define VX_CR4_PKE VX_BIT(22)
+#define VX_CR4_CET VX_BIT(23)
+
+/**
+ * struct vx_cpu_control - the state that decides faults and tracking (not XSAVE-managed).
+ * @vmx_non_root:        the processor runs a guest (VMX non-root operation).
+ * @vmx_xsaves_enabled:  secondary control "enable XSAVES/XRSTORS" (§5.4).
+ * @vmx_xss_exit_bitmap: the XSS-exiting bitmap (VMCS 0x202C).
+ */
+struct vx_cpu_control {
+	unsigned cpl;
+	enum vx_cpu_mode mode;
+	uint64_t cr0;
+	uint64_t cr4;
+	bool eflags_ac;
+	bool vmx_non_root;
+	bool vmx_xsaves_enabled;
+	uint64_t vmx_xss_exit_bitmap;
+};
+
+/**
+ * vx_cpu_create() - a logical processor for @profile (copied), in the power-on XSAVE state
+ * (XCR0 = 1, IA32_XSS = 0, XFD = 0, every component in its initial configuration, XINUSE = 0)
+ * and the control state an OS sets up: 64-bit mode, CPL 0, CR0 = PE|WP, CR4 = OSFXSR|OSXSAVE
+ * (OSXSAVE only if the profile has XSAVE).  @platform may be NULL (default).
+ */
+VX_API int vx_cpu_create(const struct vx_profile *profile, const struct vx_platform *platform,
+			 struct vx_cpu **cpu, struct vx_error *err);
+VX_API void vx_cpu_destroy(struct vx_cpu *cpu);
+/** Back to the state vx_cpu_create() gives. */
+VX_API void vx_cpu_reset(struct vx_cpu *cpu);
+/** Copy all architectural state of @src into @dst (same profile required, else -EINVAL). */
+VX_API int vx_cpu_copy(struct vx_cpu *dst, const struct vx_cpu *src);
+VX_API const struct vx_profile *vx_cpu_profile(const struct vx_cpu *cpu);
+
+VX_API void vx_cpu_get_control(const struct vx_cpu *cpu, struct vx_cpu_control *control);
+/**
+ * vx_cpu_set_control() - change the control state as MOV to CR0/CR4 and mode switches would:
+ * CR4.OSXSAVE needs XSAVE, CR4.CET needs CET_SS or CET_IBT and CR0.WP (§7.1), clearing CR0.WP
+ * with CR4.CET set faults, CR4.PKE needs PKU.  Returns VX_FAULTED (#GP(0)) leaving everything
+ * unchanged when a rule is broken.
+ */
+VX_API int vx_cpu_set_control(struct vx_cpu *cpu, const struct vx_cpu_control *control,
+			      struct vx_event *event);
+
+/* ----------------------------------------------------------------------------------------- */
+/* XSAVE-family instructions (arch.md §5)                                                       */
+
+enum vx_insn {
+	VX_INSN_XSAVE,
+	VX_INSN_XSAVE64,
+	VX_INSN_XSAVEOPT,
+	VX_INSN_XSAVEOPT64,
+	VX_INSN_XSAVEC,
+	VX_INSN_XSAVEC64,
+	VX_INSN_XSAVES,
+	VX_INSN_XSAVES64,
+	VX_INSN_XRSTOR,
+	VX_INSN_XRSTOR64,
+	VX_INSN_XRSTORS,
+	VX_INSN_XRSTORS64,
+	VX_INSN_COUNT
+};
+
+/** "XSAVEC64" etc.; NULL if out of range. */
+VX_API const char *vx_insn_name(enum vx_insn insn);
+/** Parse an instruction name (case-insensitive); -1 if unknown. */
+VX_API int vx_insn_by_name(const char *name);
+
+/** Instruction prefixes that change behaviour. */
+#define VX_PREFIX_LOCK 1u
+
+/**
+ * struct vx_memory - a window of linear memory: @size bytes at linear address @base.
+ * An access outside it raises #PF with the linear address in event->address.
+ */
+struct vx_memory {
+	uint8_t *bytes;
+	size_t size;
+	uint64_t base;
+};
+
+/**
+ * vx_cpu_exec() - execute one XSAVE-family instruction with its area at linear address @addr
+ * and EDX:EAX = @edx_eax (the instruction-mask operand; the upper halves of RAX/RDX are the
+ * caller's business: pass what EDX:EAX holds).  Exceptions in architectural priority order
+ * (§5.0 then the instruction's own).  On VX_FAULTED neither the processor nor @mem changed.
+ */
+VX_API int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes,
+		       struct vx_memory *mem, uint64_t addr, uint64_t edx_eax,
+		       struct vx_event *event);
+
+/** XGETBV with ECX = @ecx (§5.7). */
+VX_API int vx_cpu_xgetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t *value,
+			 struct vx_event *event);
+/** XSETBV with ECX = @ecx, EDX:EAX = @value (§5.8, rules §3.1). */
+VX_API int vx_cpu_xsetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t value,
+			 struct vx_event *event);
+
+/* MSRs the model implements (§3.2, §3.3, §7.2). */
+#define VX_MSR_IA32_XFD 0x1C4u
+#define VX_MSR_IA32_XFD_ERR 0x1C5u
+#define VX_MSR_IA32_U_CET 0x6A0u
+#define VX_MSR_IA32_S_CET 0x6A2u
+#define VX_MSR_IA32_PL0_SSP 0x6A4u
+#define VX_MSR_IA32_PL1_SSP 0x6A5u
+#define VX_MSR_IA32_PL2_SSP 0x6A6u
+#define VX_MSR_IA32_PL3_SSP 0x6A7u
+#define VX_MSR_IA32_INT_SSP_TAB 0x6A8u
+#define VX_MSR_IA32_PASID 0xD93u
+#define VX_MSR_IA32_XSS 0xDA0u
+
+/** RDMSR (§7.2: #GP(0) at CPL>0 or for an MSR the profile does not have). */
+VX_API int vx_cpu_rdmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t *value,
+			struct vx_event *event);
+/** WRMSR with the architectural value checks (§3.2, §3.3, §7.2). */
+VX_API int vx_cpu_wrmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t value,
+			struct vx_event *event);
+/** Name of an MSR the model knows ("IA32_XSS"), or NULL. */
+VX_API const char *vx_msr_name(uint32_t msr);
+
+/** The shadow-stack pointer register SSP (not XSAVE-managed, §2.5). */
+VX_API uint64_t vx_cpu_get_ssp(const struct vx_cpu *cpu);
+VX_API void vx_cpu_set_ssp(struct vx_cpu *cpu, uint64_t ssp);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Registers and "use" operations                                                               */
+
+/**
+ * struct vx_reg_info - one named register of the model (one table, reg.c).
+ * @name:      "xmm3", "mxcsr", "fcw", "st0", "k7", "zmm20", "ymmh5", "pkru", "u_cet",
+ *             "pl0_ssp", "tilecfg", "tmm2", "r17", "pt" (opaque components by their name).
+ * @component: the state component that holds it.
+ * @offset:    byte offset in the standard-format area (for supervisor components: offset
+ *             within the component's bytes).
+ * @width:     bytes.
+ */
+struct vx_reg_info {
+	const char *name;
+	unsigned component;
+	uint32_t offset;
+	uint32_t width;
+};
+
+/** Register by name (case-insensitive), or NULL. */
+VX_API const struct vx_reg_info *vx_reg_lookup(const char *name);
+/** Number of registers in the table, and entry @index. */
+VX_API unsigned vx_reg_count(void);
+VX_API const struct vx_reg_info *vx_reg_at(unsigned index);
+
+/**
+ * vx_cpu_set_reg() - an instruction writes register @reg with @width bytes of @value
+ * (little-endian).  For user components: #UD if CR4.OSXSAVE=0 or the component is not enabled
+ * in XCR0 (x87 and SSE are always writable), #NM with XFD_ERR if XFD-armed (§5.9).  Sets
+ * XINUSE and XMODIFIED of the component.  Supervisor-component registers (CET, PASID...) are
+ * written without MSR checks: use vx_cpu_wrmsr() for architectural writes.
+ */
+VX_API int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void *value,
+			  size_t width, struct vx_event *event);
+/** Read register @reg (no side effects).  -EINVAL if @width is wrong. */
+VX_API int vx_cpu_get_reg(const struct vx_cpu *cpu, const struct vx_reg_info *reg, void *value,
+			  size_t width);
+
+/**
+ * vx_cpu_use() - an instruction that uses @components executes (e.g. an AMX instruction:
+ * 17|18).  #UD if a user component is not enabled in XCR0 or CR4.OSXSAVE=0; #NM if CR0.TS=1
+ * (x87/SSE/AVX-class state); #NM and IA32_XFD_ERR |= XFD & @components if XFD-armed (§5.9).
+ * Otherwise marks the components in use and modified.
+ */
+VX_API int vx_cpu_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event);
+
+/**
+ * vx_cpu_init_components() - return @components to their initial configuration (what
+ * VZEROUPPER does for AVX, TILERELEASE for AMX): XINUSE bits cleared.
+ */
+VX_API void vx_cpu_init_components(struct vx_cpu *cpu, uint64_t components);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Tracking state (arch.md §4)                                                                  */
+
+struct vx_xrstor_info {
+	bool valid; /* false until the first XRSTOR/XRSTORS */
+	unsigned cpl;
+	bool vmx_non_root;
+	uint64_t linear_address;
+	uint64_t compmask; /* XCOMP_BV read by the restore (0 for the standard form) */
+};
+
+VX_API uint64_t vx_cpu_xcr0(const struct vx_cpu *cpu);
+VX_API uint64_t vx_cpu_xinuse(const struct vx_cpu *cpu);
+VX_API uint64_t vx_cpu_xmodified(const struct vx_cpu *cpu);
+VX_API void vx_cpu_xrstor_info(const struct vx_cpu *cpu, struct vx_xrstor_info *info);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Images, dump and comparison                                                                  */
+
+/**
+ * vx_cpu_to_standard_image() - write the user components in @mask (& XCR0) to @buf in the
+ * standard format with XSTATE_BV = XINUSE & @mask, as XSAVE64 would, without side effects and
+ * without fault checks (for loading a model state into real registers).  -ENOBUFS if @len is
+ * smaller than the standard size for XCR0.
+ */
+VX_API int vx_cpu_to_standard_image(const struct vx_cpu *cpu, uint64_t mask, void *buf,
+				    size_t len);
+/**
+ * vx_cpu_from_standard_image() - set the user components in @mask (& XCR0) from a standard
+ * image as XRSTOR64 would (XSTATE_BV decides load or init, and XINUSE), without fault checks
+ * and without touching XMODIFIED/XRSTOR_INFO (for reading real registers back into a model).
+ */
+VX_API int vx_cpu_from_standard_image(struct vx_cpu *cpu, uint64_t mask, const void *buf,
+				      size_t len);
+
+/**
+ * vx_cpu_dump() - a readable dump of all state (control, MSRs, tracking, then every enabled
+ * component's registers).  Returns 0, or -ENOBUFS with *@needed set when @len is too small.
+ */
+VX_API int vx_cpu_dump(const struct vx_cpu *cpu, char *buf, size_t len, size_t *needed);
+
+/**
+ * vx_cpu_compare() - compare all architectural state; returns 0 if equal, 1 if not, with the
+ * first differing register named in @where ("xmm3 byte 5: 0x12 != 0x00").  @mask limits the
+ * comparison to those components' registers plus control state and MSRs.
+ */
+VX_API int vx_cpu_compare(const struct vx_cpu *a, const struct vx_cpu *b, uint64_t mask,
+			  char *where, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VXSAVE_CPU_H */
