@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vxsave: x86 extended-state (XSAVE) management and CET state virtualization.
+ *
+ * The umbrella header.  Layers, each using only the ones before it:
+ *   common.h  errors and the platform interface
+ *   arch.h    component table, CPU profiles, layouts, XCR0/XSS/XFD rules
+ *   cpu.h     the software logical processor (and cpu_hw.h, the hardware backend)
+ */
+#ifndef VXSAVE_VXSAVE_H
+#define VXSAVE_VXSAVE_H
+
+#include <vxsave/common.h>
+#include <vxsave/version.h>
+#include <vxsave/arch.h>
+#include <vxsave/cpu.h>
+
+#endif /* VXSAVE_VXSAVE_H */
