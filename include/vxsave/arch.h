@@ -211,8 +211,8 @@ struct vx_cpuid_regs {
 };
 
 #define VX_PROFILE_NAME_MAX   64
-#define VX_PROFILE_DESC_MAX   192
-#define VX_PROFILE_SOURCE_MAX 640
+#define VX_PROFILE_DESC_MAX   320
+#define VX_PROFILE_SOURCE_MAX 1280
 /** Number of (leaf, subleaf) pairs a profile keeps; see vx_profile_slot(). */
 #define VX_PROFILE_SLOTS      78
 
@@ -224,7 +224,9 @@ struct vx_cpuid_regs {
  * @name, @description, @source: identification; @source says where the values come from.
  * @leaves:         raw CPUID results, indexed by vx_profile_slot(); absent leaves are zero.
  * @xcr0_at_capture, @xss_at_capture: XCR0 / IA32_XSS in force when the leaves were read
- *                  (the dynamic sizes 0xD.0 EBX and 0xD.1 EBX depend on them); 0 = unknown.
+ *                  (the dynamic sizes 0xD.0 EBX and 0xD.1 EBX depend on them).  XCR0 = 0 means
+ *                  unknown (a real XCR0 always has bit 0); @xss_known says whether
+ *                  @xss_at_capture was recorded ("# xss:" in a dump) or inferred (host).
  * @mxcsr_mask:     the MXCSR_MASK value FXSAVE stores (0 means the default mask 0xFFBF; §2.2).
  *                  Not in CPUID: the host probe reads it with FXSAVE, dumps may give it as a
  *                  "# mxcsr-mask:" header, otherwise it is 0x0000FFFF like every current part.
@@ -236,6 +238,7 @@ struct vx_profile {
 	struct vx_cpuid_regs leaves[VX_PROFILE_SLOTS];
 	uint64_t xcr0_at_capture;
 	uint64_t xss_at_capture;
+	bool xss_known;
 	uint32_t mxcsr_mask;
 };
 

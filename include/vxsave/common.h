@@ -72,7 +72,11 @@ VX_API int vx_error_set(struct vx_error *err, int code, const char *rule, const 
 
 /** Same as vx_error_set() with a va_list. */
 VX_API int vx_error_vset(struct vx_error *err, int code, const char *rule, const char *fmt,
-			 va_list ap);
+			 va_list ap)
+#ifdef __GNUC__
+	__attribute__((format(printf, 4, 0)))
+#endif
+	;
 
 /** Short name of a negative errno code ("EINVAL"), for messages. */
 VX_API const char *vx_errno_name(int code);

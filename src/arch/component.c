@@ -32,6 +32,7 @@ static const struct vx_init_field sse_init[] = {
 
 static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 	[VX_COMP_X87] = {
+		.id = VX_COMP_X87,
 		.name = "x87", .long_name = "x87 FPU state", .legacy = true,
 		.enumerated_by = {VX_FEAT_FPU, NONE}, .arch_size = 160,
 		.contents = "FCW, FSW, abridged FTW, FOP, FIP, FDP (FCS/FDS), ST0-ST7",
@@ -39,6 +40,7 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.init_fields = x87_init,
 	},
 	[VX_COMP_SSE] = {
+		.id = VX_COMP_SSE,
 		.name = "SSE", .long_name = "SSE state (XMM0-15, MXCSR)", .legacy = true,
 		.enumerated_by = {VX_FEAT_SSE, NONE}, .arch_size = 256,
 		.contents = "XMM0-XMM15 at 160-415; MXCSR and MXCSR_MASK at 24-31",
@@ -46,24 +48,28 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.init_fields = sse_init,
 	},
 	[VX_COMP_AVX] = {
+		.id = VX_COMP_AVX,
 		.name = "AVX", .long_name = "AVX upper halves (YMM_Hi128)",
 		.enumerated_by = {VX_FEAT_AVX, NONE}, .requires = MASK_SSE,
 		.xcr0_rule = "arch.md §3.1 rule 2 (AVX needs SSE)", .arch_size = 256,
 		.contents = "bits 255:128 of YMM0-15", .initial = "all zero",
 	},
 	[VX_COMP_BNDREGS] = {
+		.id = VX_COMP_BNDREGS,
 		.name = "BNDREGS", .long_name = "MPX bound registers",
 		.enumerated_by = {VX_FEAT_MPX, NONE}, .group = MASK_MPX,
 		.xcr0_rule = "arch.md §3.1 rule 4 (BNDREGS and BNDCSR together)", .arch_size = 64,
 		.contents = "BND0-BND3", .initial = "all zero",
 	},
 	[VX_COMP_BNDCSR] = {
+		.id = VX_COMP_BNDCSR,
 		.name = "BNDCSR", .long_name = "MPX configuration and status",
 		.enumerated_by = {VX_FEAT_MPX, NONE}, .group = MASK_MPX,
 		.xcr0_rule = "arch.md §3.1 rule 4 (BNDREGS and BNDCSR together)", .arch_size = 64,
 		.contents = "BNDCFGU, BNDSTATUS", .initial = "all zero",
 	},
 	[VX_COMP_OPMASK] = {
+		.id = VX_COMP_OPMASK,
 		.name = "opmask", .long_name = "AVX-512 opmask registers",
 		.enumerated_by = {VX_FEAT_AVX512F, VX_FEAT_AVX10}, .requires = MASK_SSE | MASK_AVX,
 		.group = MASK_AVX512,
@@ -71,6 +77,7 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.arch_size = 64, .contents = "k0-k7", .initial = "all zero",
 	},
 	[VX_COMP_ZMM_HI256] = {
+		.id = VX_COMP_ZMM_HI256,
 		.name = "ZMM_Hi256", .long_name = "AVX-512 upper halves of ZMM0-15",
 		.enumerated_by = {VX_FEAT_AVX512F, VX_FEAT_AVX10}, .requires = MASK_SSE | MASK_AVX,
 		.group = MASK_AVX512,
@@ -78,6 +85,7 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.arch_size = 512, .contents = "bits 511:256 of ZMM0-15", .initial = "all zero",
 	},
 	[VX_COMP_HI16_ZMM] = {
+		.id = VX_COMP_HI16_ZMM,
 		.name = "Hi16_ZMM", .long_name = "AVX-512 registers ZMM16-31",
 		.enumerated_by = {VX_FEAT_AVX512F, VX_FEAT_AVX10}, .requires = MASK_SSE | MASK_AVX,
 		.group = MASK_AVX512,
@@ -85,55 +93,65 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.arch_size = 1024, .contents = "ZMM16-31 (512 bits each)", .initial = "all zero",
 	},
 	[VX_COMP_PT] = {
+		.id = VX_COMP_PT,
 		.name = "PT", .long_name = "Intel Processor Trace MSRs", .supervisor = true,
 		.enumerated_by = {VX_FEAT_PT, NONE},
 		.contents = "IA32_RTIT_* MSRs (size from CPUID)", .initial = "all zero",
 	},
 	[VX_COMP_PKRU] = {
+		.id = VX_COMP_PKRU,
 		.name = "PKRU", .long_name = "Protection-key rights register",
 		.enumerated_by = {VX_FEAT_PKU, NONE}, .arch_size = 8,
 		.contents = "PKRU (4 bytes) + 4 reserved", .initial = "PKRU = 0",
 	},
 	[VX_COMP_PASID] = {
+		.id = VX_COMP_PASID,
 		.name = "PASID", .long_name = "IA32_PASID", .supervisor = true,
 		.enumerated_by = {VX_FEAT_ENQCMD, NONE}, .arch_size = 8,
 		.contents = "IA32_PASID", .initial = "0",
 	},
 	[VX_COMP_CET_U] = {
+		.id = VX_COMP_CET_U,
 		.name = "CET_U", .long_name = "CET user state", .supervisor = true,
 		.enumerated_by = {VX_FEAT_CET_SS, VX_FEAT_CET_IBT}, .arch_size = 16,
 		.contents = "IA32_U_CET (bytes 0-7), IA32_PL3_SSP (bytes 8-15)",
 		.initial = "U_CET = 0, PL3_SSP = 0",
 	},
 	[VX_COMP_CET_S] = {
+		.id = VX_COMP_CET_S,
 		.name = "CET_S", .long_name = "CET supervisor shadow-stack pointers", .supervisor = true,
 		.enumerated_by = {VX_FEAT_CET_SS, VX_FEAT_CET_IBT}, .arch_size = 24,
 		.contents = "IA32_PL0_SSP, IA32_PL1_SSP, IA32_PL2_SSP",
 		.initial = "all zero",
 	},
 	[VX_COMP_HDC] = {
+		.id = VX_COMP_HDC,
 		.name = "HDC", .long_name = "Hardware duty cycling", .supervisor = true,
 		.enumerated_by = {VX_FEAT_HDC, NONE}, .arch_size = 8,
 		.contents = "IA32_PM_CTL1", .initial = "0",
 	},
 	[VX_COMP_UINTR] = {
+		.id = VX_COMP_UINTR,
 		.name = "UINTR", .long_name = "User interrupts", .supervisor = true,
 		.enumerated_by = {VX_FEAT_UINTR, NONE}, .arch_size = 48,
 		.contents = "UIHANDLER, UISTACKADJUST, UINV/UITTSZ/UIF, UPIDADDR, UIRR, UITTADDR",
 		.initial = "all zero (UIF = 0)",
 	},
 	[VX_COMP_LBR] = {
+		.id = VX_COMP_LBR,
 		.name = "LBR", .long_name = "Architectural LBR", .supervisor = true,
 		.enumerated_by = {VX_FEAT_ARCH_LBR, NONE},
 		.contents = "LBR control, depth, FROM/TO/INFO stacks (size from CPUID)",
 		.initial = "all zero",
 	},
 	[VX_COMP_HWP] = {
+		.id = VX_COMP_HWP,
 		.name = "HWP", .long_name = "Hardware P-states request", .supervisor = true,
 		.enumerated_by = {VX_FEAT_HWP, NONE}, .arch_size = 8,
 		.contents = "IA32_HWP_REQUEST", .initial = "0",
 	},
 	[VX_COMP_XTILECFG] = {
+		.id = VX_COMP_XTILECFG,
 		.name = "XTILECFG", .long_name = "AMX tile configuration",
 		.enumerated_by = {VX_FEAT_AMX_TILE, NONE}, .group = MASK_AMX,
 		.xcr0_rule = "arch.md §3.1 rule 5 (XTILECFG and XTILEDATA together)", .arch_size = 64,
@@ -141,6 +159,7 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.initial = "64 zero bytes (palette 0)",
 	},
 	[VX_COMP_XTILEDATA] = {
+		.id = VX_COMP_XTILEDATA,
 		.name = "XTILEDATA", .long_name = "AMX tile data",
 		.enumerated_by = {VX_FEAT_AMX_TILE, NONE}, .group = MASK_AMX,
 		.xcr0_rule = "arch.md §3.1 rule 5 (XTILECFG and XTILEDATA together)",
@@ -148,11 +167,13 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 		.initial = "all zero",
 	},
 	[VX_COMP_APX] = {
+		.id = VX_COMP_APX,
 		.name = "APX", .long_name = "APX extended GPRs",
 		.enumerated_by = {VX_FEAT_APX_F, NONE}, .arch_size = 128,
 		.contents = "R16-R31, 8 bytes each", .initial = "all zero",
 	},
 	[VX_COMP_LWP] = {
+		.id = VX_COMP_LWP,
 		.name = "LWP", .long_name = "AMD lightweight profiling",
 		.enumerated_by = {VX_FEAT_LWP, NONE}, .arch_size = 128,
 		.contents = "LWP control block state", .initial = "all zero",

@@ -428,8 +428,10 @@ static int apply_metadata(struct dump_state *st, const char *key, size_t key_len
 	}
 	if (vx_name_matches("xss", key, key_len)) {
 		ret = claim_key(&st->meta.xss, "xss", value->line, err);
-		return ret ? ret
-			   : set_number_field(&p->xss_at_capture, UINT64_MAX, "xss", value, err);
+		if (!ret)
+			ret = set_number_field(&p->xss_at_capture, UINT64_MAX, "xss", value, err);
+		p->xss_known = ret == 0;
+		return ret;
 	}
 	if (vx_name_matches("mxcsr-mask", key, key_len)) {
 		ret = claim_key(&st->meta.mxcsr_mask, "mxcsr-mask", value->line, err);

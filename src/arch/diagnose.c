@@ -296,7 +296,7 @@ static void check_compacted_size_known_xcr0(struct diag_ctx *ctx, uint64_t xcr0)
 {
 	const struct vx_profile *p = ctx->profile;
 	uint32_t reported = xsave_leaf(ctx, 1).ebx;
-	bool xss_unknown = p->xss_at_capture == 0 && ctx->xss_mask != 0;
+	bool xss_unknown = !p->xss_known && ctx->xss_mask != 0;
 	uint64_t xss = p->xss_at_capture;
 
 	if (!has_compacted_form(ctx))
@@ -311,7 +311,7 @@ static void check_compacted_size_known_xcr0(struct diag_ctx *ctx, uint64_t xcr0)
 			     reported, ull(xcr0), ull(xss), computed);
 		return;
 	}
-	/* XSS 0 means "none or not recorded": fine if 0 explains EBX, else look for one. */
+	/* XSS not recorded: fine if XSS = 0 explains EBX, else look for a value that does. */
 	if (vx_compacted_size(p, xcr0) == reported)
 		return;
 	if (count_xss_explaining(ctx, xcr0, reported, &xss))

@@ -211,7 +211,8 @@ static unsigned bit_count(uint64_t mask)
  * XCR0 | IA32_XSS (§1.3).  When exactly one subset of the XSS mask explains that size, it is
  * the value in force; if none or several do, the value stays 0 ("unknown").
  */
-static uint64_t host_infer_xss(const struct vx_profile *profile, uint64_t xcr0)
+/* The one IA32_XSS subset that explains 0xD.1 EBX; false when none or several do. */
+static bool host_infer_xss(const struct vx_profile *profile, uint64_t xcr0, uint64_t *xss)
 {
 	uint64_t xss_mask = vx_profile_xss_supported(profile);
 	uint32_t reported = vx_profile_leaf(profile, 0xD, 1).ebx;
@@ -219,9 +220,9 @@ static uint64_t host_infer_xss(const struct vx_profile *profile, uint64_t xcr0)
 	unsigned matches = 0;
 
 	if (!xss_mask || !xcr0 || reported == 0)
-		return 0;
+		return false;
 	if (bit_count(xss_mask) > 16) /* keep the subset walk small */
-		return 0;
+		return false;
 	do {
 		subset = (subset - xss_mask) & xss_mask;
 		if (vx_compacted_size(profile, xcr0 | subset) == reported) {
@@ -229,7 +230,8 @@ static uint64_t host_infer_xss(const struct vx_profile *profile, uint64_t xcr0)
 			matches++;
 		}
 	} while (subset != 0);
-	return matches == 1 ? found : 0;
+	*xss = found;
+	return matches == 1;
 }
 
 int vx_profile_from_host(struct vx_profile *profile, struct vx_error *err)
@@ -249,7 +251,7 @@ int vx_profile_from_host(struct vx_profile *profile, struct vx_error *err)
 	if (vx_host_xgetbv(0, &xcr0) == 0)
 		host.xcr0_at_capture = xcr0;
 	if (host_xsave_subleaf1_eax() & CPUIDD1_EAX_XSAVES)
-		host.xss_at_capture = host_infer_xss(&host, xcr0);
+		host.xss_known = host_infer_xss(&host, xcr0, &host.xss_at_capture);
 	host.mxcsr_mask = host_mxcsr_mask();
 	*profile = host;
 	return 0;
