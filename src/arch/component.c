@@ -120,7 +120,8 @@ static const struct vx_component_info component_table[VX_COMP_LIMIT] = {
 	[VX_COMP_CET_S] = {
 		.id = VX_COMP_CET_S,
 		.name = "CET_S", .long_name = "CET supervisor shadow-stack pointers", .supervisor = true,
-		.enumerated_by = {VX_FEAT_CET_SS, VX_FEAT_CET_IBT}, .arch_size = 24,
+		/* PL0-2_SSP exist only with shadow stacks (§7.2); CET_U also serves IBT-only. */
+		.enumerated_by = {VX_FEAT_CET_SS, NONE}, .arch_size = 24,
 		.contents = "IA32_PL0_SSP, IA32_PL1_SSP, IA32_PL2_SSP",
 		.initial = "all zero",
 	},
