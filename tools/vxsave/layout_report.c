@@ -42,7 +42,9 @@ void layout_cpuid_checks(const struct vx_profile *profile, const struct vx_layou
 {
 	uint64_t xcr0_all = vx_profile_xcr0_supported(profile);
 	uint64_t xcr0_now = profile->xcr0_at_capture;
-	uint64_t both_now = xcr0_now ? xcr0_now | profile->xss_at_capture : 0;
+	/* Without XSAVES there is no IA32_XSS, so an unrecorded XSS can only be 0. */
+	bool xss_known = profile->xss_known || !vx_profile_xss_supported(profile);
+	uint64_t both_now = xcr0_now && xss_known ? xcr0_now | profile->xss_at_capture : 0;
 
 	checks[0] = (struct layout_cpuid_check){
 		.what = "CPUID.(0xD,0).ECX",

@@ -83,7 +83,10 @@ static void print_masks(FILE *out, const struct vx_profile *profile)
 	print_mask_line(out, "XSS supported", vx_profile_xss_supported(profile));
 	print_mask_line(out, "XFD supported", vx_profile_xfd_supported(profile));
 	print_capture_line(out, "XCR0 at capture", profile->xcr0_at_capture);
-	print_capture_line(out, "XSS at capture", profile->xss_at_capture);
+	if (profile->xss_known)
+		print_mask_line(out, "XSS at capture", profile->xss_at_capture);
+	else
+		print_capture_line(out, "XSS at capture", 0);
 }
 
 static void print_component_row(FILE *out, unsigned id, const struct vx_component_info *info,
@@ -155,7 +158,7 @@ static void print_raw_headers(FILE *out, const struct vx_profile *profile)
 		fprintf(out, "# source: %s\n", profile->source);
 	if (profile->xcr0_at_capture)
 		fprintf(out, "# xcr0: 0x%llx\n", (unsigned long long)profile->xcr0_at_capture);
-	if (profile->xss_at_capture)
+	if (profile->xss_known)
 		fprintf(out, "# xss: 0x%llx\n", (unsigned long long)profile->xss_at_capture);
 	fprintf(out, "# mxcsr-mask: 0x%08x\n", profile->mxcsr_mask);
 }
@@ -308,7 +311,8 @@ json_t *profile_report_json(const struct vx_profile *profile, bool raw)
 	cli_json_set(root, "xss_supported", cli_json_mask(vx_profile_xss_supported(profile)));
 	cli_json_set(root, "xfd_supported", cli_json_mask(vx_profile_xfd_supported(profile)));
 	cli_json_set(root, "xcr0_at_capture", optional_mask_json(profile->xcr0_at_capture));
-	cli_json_set(root, "xss_at_capture", optional_mask_json(profile->xss_at_capture));
+	cli_json_set(root, "xss_at_capture",
+		     profile->xss_known ? cli_json_mask(profile->xss_at_capture) : json_null());
 	cli_json_set(root, "components", components_json(profile));
 	cli_json_set(root, "mxcsr_mask", cli_json_reg32(vx_profile_mxcsr_mask(profile)));
 	cli_json_set(root, "linear_address_bits",
