@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The private layout of struct vx_cpu and the helpers the cpu layer's files share.
+ *
+ * One allocation per processor (vx_cpu_create): the struct followed by the bytes of every
+ * component numbered 2 and up, each in its standard-format image.  x87 and SSE live in a
+ * 512-byte legacy image with FIP/FDP kept in their 64-bit form and FCS/FDS separately, so an
+ * XSAVE64 or XSAVEC of them is one copy.
+ */
+#ifndef VXSAVE_CPU_INTERNAL_H
+#define VXSAVE_CPU_INTERNAL_H
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <vxsave/cpu.h>
+
+/* Legacy-region fields (arch.md §2.2). */
+#define LEG_FCW 0u
+#define LEG_FSW 2u
+#define LEG_FTW 4u
+#define LEG_FOP 6u
+#define LEG_FIP 8u
+#define LEG_FCS 12u
+#define LEG_FDP 16u
+#define LEG_FDS 20u
+#define LEG_ST0 32u
+#define LEG_ST_STRIDE 16u
+#define LEG_ST_BYTES 10u
+#define LEG_XMM_END 416u
+#define LEG_XMM_END_32BIT 288u /* XMM0-7 only outside 64-bit mode (§2.2) */
+#define FSW_ES 0x80u
+#define U_CET_OFFSET 0u
+#define PL3_SSP_OFFSET 8u
+
+#define MASK_X87 VX_BIT(VX_COMP_X87)
+#define MASK_SSE VX_BIT(VX_COMP_SSE)
+#define MASK_AVX VX_BIT(VX_COMP_AVX)
+#define MASK_LEGACY (MASK_X87 | MASK_SSE)
+
+/* What the profile says, decoded once at create so the instructions never parse CPUID. */
+struct cpu_facts {
+	uint64_t xcr0_supported;
+	uint64_t xss_supported;
+	uint64_t xfd_supported;
+	uint64_t stored;  /* components >= 2 that have bytes in the cpu */
+	uint64_t align64; /* CPUID.(0xD,i).ECX[1] */
+	uint32_t size[VX_COMP_LIMIT];	     /* CPUID.(0xD,i).EAX: bytes in an area */
+	uint32_t standard_offset[VX_COMP_LIMIT]; /* CPUID.(0xD,i).EBX */
+	uint32_t store_offset[VX_COMP_LIMIT];    /* where the bytes are in cpu->bytes */
+	uint32_t store_size[VX_COMP_LIMIT];	     /* >= size; MSR-backed components get room */
+	uint8_t stored_list[VX_COMP_LIMIT];	     /* components in @stored, ascending */
+	unsigned stored_count;
+	uint32_t mxcsr_mask;
+	unsigned linear_address_bits;
+	bool xsave, xsaveopt, xsavec, xgetbv1, xsaves, xfd;
+	bool cet_ss, cet_ibt, pku, enqcmd, lm;
+};
+
+/*
+ * Where the architecture leaves freedom, what this model does (docs/cpu-model.md "Choices").
+ * Set once at create from the profile; the defaults follow docs/hardware-behaviour.md.
+ */
+struct cpu_behaviour {
+	bool xinuse_clear_on_init_load; /* a loaded component equal to its init value: XINUSE=0 */
+	bool mxcsr_marks_sse_in_use;	/* XINUSE[1] reads as 1 while MXCSR != 0x1F80 */
+	bool xsaveopt_skips_init;	/* XSAVEOPT's init optimization */
+	bool xsaveopt_skips_unmodified; /* XSAVEOPT/XSAVES modified optimization */
+	bool misaligned_ac;		/* #AC instead of #GP at CPL3 with CR0.AM and EFLAGS.AC */
+	bool fpu_pointers_only_on_es;	/* AMD without RstrFpErrPtrs (§2.2) */
+	bool fcs_fds_zero;		/* CPUID.(7,0):EBX[13]: FCS/FDS stored as 0 */
+};
+
+/* The architectural state that reset/copy/compare treat as a whole. */
+struct cpu_state {
+	uint64_t xcr0, xss, xfd, xfd_err;
+	uint64_t s_cet, int_ssp_tab, ssp;
+	uint64_t xinuse, xmodified;
+	struct vx_xrstor_info xrstor_info;
+	uint16_t fcs, fds;
+	_Alignas(64) uint8_t legacy[VX_LEGACY_SIZE];
+};
+
+/* Compacted offsets for one mask (§2.4), so XSAVEC/XRSTOR do not walk CPUID every time. */
+struct compact_layout {
+	uint64_t mask; /* bits 2..62; VX_BIT(63) marks an empty slot */
+	uint32_t offset[VX_COMP_LIMIT];
+	uint32_t size;
+};
+
+#define LAYOUT_CACHE_SLOTS 4
+
+struct vx_cpu {
+	struct vx_platform platform;
+	struct vx_profile profile;
+	struct cpu_facts facts;
+	struct cpu_behaviour behaviour;
+	struct vx_cpu_control control;
+	struct cpu_state state;
+	struct compact_layout layouts[LAYOUT_CACHE_SLOTS];
+	unsigned next_layout_slot;
+	size_t bytes_size;
+	uint8_t *bytes; /* points into the same allocation, 64-byte aligned */
+};
+
+/* ---- cpu.c ---- */
+uint64_t cpu_known_components(const struct vx_cpu *cpu);
+bool cpu_in_64bit_mode(const struct vx_cpu *cpu);
+unsigned cpu_effective_cpl(const struct vx_cpu *cpu);
+bool cpu_canonical(const struct vx_cpu *cpu, uint64_t address);
+
+static inline uint8_t *component_bytes(struct vx_cpu *cpu, unsigned component)
+{
+	return cpu->bytes + cpu->facts.store_offset[component];
+}
+
+static inline const uint8_t *component_bytes_const(const struct vx_cpu *cpu, unsigned component)
+{
+	return cpu->bytes + cpu->facts.store_offset[component];
+}
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void store_le64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline uint32_t load_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint16_t load_le16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void store_le32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void store_le16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline uint32_t cpu_mxcsr(const struct vx_cpu *cpu)
+{
+	return load_le32(cpu->state.legacy + VX_MXCSR_OFFSET);
+}
+
+/* ---- event.c ---- */
+void event_clear(struct vx_event *event);
+int raise_exception(struct vx_event *event, unsigned vector, const char *rule, const char *fmt,
+		    ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+int raise_page_fault(struct vx_event *event, uint64_t address, bool write);
+int raise_vm_exit(struct vx_event *event, uint32_t reason, const char *rule, const char *fmt,
+		  ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+
+/* ---- state.c: component images, init values, XINUSE ---- */
+void state_init_legacy(struct vx_cpu *cpu);
+void state_init_component(struct vx_cpu *cpu, unsigned component);
+bool state_component_is_init(const struct vx_cpu *cpu, unsigned component);
+uint64_t state_xinuse_visible(const struct vx_cpu *cpu);
+uint64_t state_xfd_armed(const struct vx_cpu *cpu);
+void state_mark_written(struct vx_cpu *cpu, uint64_t components);
+void state_mark_by_value(struct vx_cpu *cpu, unsigned component);
+
+/* ---- layout.c ---- */
+const struct compact_layout *layout_compacted(struct vx_cpu *cpu, uint64_t mask);
+uint32_t layout_standard_end(const struct vx_cpu *cpu, uint64_t components);
+
+/* ---- access.c: the memory window ---- */
+struct area_range {
+	uint32_t first; /* first byte accessed, relative to the area */
+	uint32_t end;	/* one past the last byte accessed */
+};
+int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
+	       struct area_range range, bool write, struct vx_event *event);
+static inline uint8_t *area_bytes(const struct vx_memory *mem, uint64_t addr)
+{
+	return mem->bytes + (addr - mem->base);
+}
+
+/* ---- x87.c (x87_init: state.c): the x87 region's formats ---- */
+void x87_save(const struct vx_cpu *cpu, uint8_t *area, bool rex_w);
+void x87_load(struct vx_cpu *cpu, const uint8_t *area, bool rex_w);
+void x87_init(struct vx_cpu *cpu);
+
+/* ---- msr.c: value checks shared with XRSTORS ---- */
+int msr_check_cet_control(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
+			  struct vx_event *event);
+int msr_check_ssp(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
+		  struct vx_event *event);
+int msr_check_pasid(const struct vx_cpu *cpu, uint64_t value, struct vx_event *event);
+
+/* ---- reg.c ---- */
+uint8_t *reg_storage(struct vx_cpu *cpu, const struct vx_reg_info *reg, uint32_t *width);
+const uint8_t *reg_storage_const(const struct vx_cpu *cpu, const struct vx_reg_info *reg,
+				 uint32_t *width);
+
+#endif /* VXSAVE_CPU_INTERNAL_H */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ordinary instructions touching XSAVE-managed state: writing a register, using a component
+ * (with XFD's #NM, arch.md §5.9), and returning components to their initial configuration.
+ */
+#include <errno.h>
+
+#include "cpu/cpu_internal.h"
+
+/* State whose instructions check CR0.TS: x87, SSE, AVX and AVX-512 (§5.0 "AVX-class"). */
+#define TS_CHECKED_COMPONENTS                                                                 \
+	(MASK_X87 | MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_OPMASK) | VX_BIT(VX_COMP_ZMM_HI256) |  \
+	 VX_BIT(VX_COMP_HI16_ZMM))
+
+/* x87 and SSE are usable whatever XCR0 says; the other user components need XCR0 (§3.1). */
+static uint64_t needs_xcr0(const struct vx_cpu *cpu, uint64_t components)
+{
+	return components & ~MASK_LEGACY & ~cpu->facts.xss_supported &
+	       ~vx_supervisor_components();
+}
+
+/* The #UD, #NM (CR0.TS) and #NM (XFD) checks of an instruction using @components. */
+static int check_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event)
+{
+	uint64_t user = needs_xcr0(cpu, components);
+	uint64_t armed = state_xfd_armed(cpu) & components;
+
+	/* §3.1: user components outside XCR0 (or with CR4.OSXSAVE=0) are not usable: #UD. */
+	if (user && !(cpu->control.cr4 & VX_CR4_OSXSAVE))
+		return raise_exception(event, VX_VEC_UD, "arch.md §3.1",
+				       "components 0x%llx need CR4.OSXSAVE=1",
+				       (unsigned long long)user);
+	if (user & ~cpu->state.xcr0)
+		return raise_exception(event, VX_VEC_UD, "arch.md §3.1",
+				       "components 0x%llx are not enabled in XCR0 0x%llx",
+				       (unsigned long long)(user & ~cpu->state.xcr0),
+				       (unsigned long long)cpu->state.xcr0);
+	/* §5.0: CR0.TS makes x87/SSE/AVX-class instructions raise #NM (XFD_ERR unchanged). */
+	if ((cpu->control.cr0 & VX_CR0_TS) && (components & TS_CHECKED_COMPONENTS))
+		return raise_exception(event, VX_VEC_NM, "arch.md §5.0", "CR0.TS=1");
+	/* §5.9: an XFD-armed component raises #NM and records the components in XFD_ERR. */
+	if (armed) {
+		cpu->state.xfd_err = cpu->state.xfd & components;
+		return raise_exception(event, VX_VEC_NM, "arch.md §5.9",
+				       "components 0x%llx are XFD-armed (IA32_XFD 0x%llx)",
+				       (unsigned long long)armed, (unsigned long long)cpu->state.xfd);
+	}
+	return 0;
+}
+
+static bool is_mxcsr(const struct vx_reg_info *reg)
+{
+	return reg->component == VX_COMP_SSE && reg->offset == VX_MXCSR_OFFSET;
+}
+
+/* The LDMXCSR rule: bits outside MXCSR_MASK raise #GP(0) (§5.5). */
+static int check_mxcsr_value(const struct vx_cpu *cpu, uint32_t value, struct vx_event *event)
+{
+	if (value & ~cpu->facts.mxcsr_mask)
+		return raise_exception(event, VX_VEC_GP, "arch.md §5.5",
+				       "MXCSR 0x%08x sets bits outside MXCSR_MASK 0x%08x", value,
+				       cpu->facts.mxcsr_mask);
+	return 0;
+}
+
+static bool is_supervisor(unsigned component)
+{
+	return (vx_supervisor_components() & VX_BIT(component)) != 0;
+}
+
+static void mark_after_write(struct vx_cpu *cpu, const struct vx_reg_info *reg)
+{
+	uint64_t bit = VX_BIT(reg->component);
+
+	if (is_supervisor(reg->component))
+		state_mark_by_value(cpu, reg->component);
+	else if (is_mxcsr(reg))
+		cpu->state.xmodified |= bit; /* MXCSR alone: XINUSE[1] per §4's caveat */
+	else
+		state_mark_written(cpu, bit);
+}
+
+int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void *value,
+		   size_t width, struct vx_event *event)
+{
+	uint32_t room;
+	uint8_t *bytes;
+
+	if (!cpu || !reg || !value || reg->component >= VX_COMP_LIMIT)
+		return -EINVAL;
+	event_clear(event);
+	if (!is_supervisor(reg->component) && check_use(cpu, VX_BIT(reg->component), event))
+		return VX_FAULTED;
+	bytes = reg_storage(cpu, reg, &room);
+	if (!bytes || width != room)
+		return -EINVAL;
+	if (is_mxcsr(reg) && check_mxcsr_value(cpu, load_le32(value), event))
+		return VX_FAULTED;
+	memcpy(bytes, value, width);
+	mark_after_write(cpu, reg);
+	return 0;
+}
+
+int vx_cpu_get_reg(const struct vx_cpu *cpu, const struct vx_reg_info *reg, void *value,
+		   size_t width)
+{
+	uint32_t room;
+	const uint8_t *bytes;
+
+	if (!cpu || !reg || !value || reg->component >= VX_COMP_LIMIT)
+		return -EINVAL;
+	bytes = reg_storage_const(cpu, reg, &room);
+	if (!bytes || width != room)
+		return -EINVAL;
+	memcpy(value, bytes, width);
+	return 0;
+}
+
+int vx_cpu_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event)
+{
+	if (!cpu)
+		return -EINVAL;
+	event_clear(event);
+	if (check_use(cpu, components, event))
+		return VX_FAULTED;
+	state_mark_written(cpu, components & cpu_known_components(cpu));
+	return 0;
+}
+
+void vx_cpu_init_components(struct vx_cpu *cpu, uint64_t components)
+{
+	if (!cpu)
+		return;
+	components &= cpu_known_components(cpu);
+	for (unsigned i = 0; i < VX_COMP_LIMIT; i++)
+		if (components & VX_BIT(i))
+			state_init_component(cpu, i);
+	/* Choice (docs/cpu-model.md): SSE's initial configuration includes MXCSR = 0x1F80. */
+	if (components & MASK_SSE)
+		store_le32(cpu->state.legacy + VX_MXCSR_OFFSET, VX_MXCSR_DEFAULT);
+	cpu->state.xinuse &= ~components;
+	cpu->state.xmodified |= components;
+}
