@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The restore instructions: XRSTOR in its standard and compacted forms (arch.md §5.5) and
+ * XRSTORS (§5.6).  Order: read the header (#PF), check it (#GP), decide what is loaded and
+ * initialized, XFD (#NM), check the data range (#PF) and the loaded values (#GP), and only
+ * then change the processor - so a fault changes nothing but what the exception itself does.
+ */
+#include "cpu/insn.h"
+
+struct restore_plan {
+	bool compacted;
+	bool xrstors;
+	uint64_t enabled; /* XCR0, or XCR0 | IA32_XSS for XRSTORS */
+	uint64_t rfbm;
+	uint64_t xstate_bv;
+	uint64_t xcomp_bv;
+	uint64_t format; /* XCOMP_BV[62:0] for the compacted form */
+	uint64_t to_restore;
+	uint64_t to_init;
+	bool load_mxcsr; /* MXCSR is read from area+24 */
+	bool init_mxcsr; /* MXCSR ← 0x1F80 */
+	const struct compact_layout *layout;
+};
+
+static bool bytes_zero(const uint8_t *p, size_t n)
+{
+	uint64_t acc = 0;
+
+	for (size_t i = 0; i < n; i += 8)
+		acc |= load_le64(p + i);
+	return acc == 0;
+}
+
+static int header_fault(struct vx_event *event, const char *rule, const char *insn,
+			const char *what, uint64_t value)
+{
+	return raise_exception(event, VX_VEC_GP, rule, "%s: %s (0x%llx)", insn, what,
+			       (unsigned long long)value);
+}
+
+static int check_form(const struct vx_cpu *cpu, const struct restore_plan *p, const char *insn,
+		      struct vx_event *event)
+{
+	/* §5.6: XRSTORS has only the compacted form: XCOMP_BV[63] = 0 → #GP(0). */
+	if (p->xrstors && !p->compacted)
+		return header_fault(event, "arch.md §5.6", insn, "XCOMP_BV[63] = 0",
+				    p->xcomp_bv);
+	/* §5.5: the compacted form needs XSAVEC (CPUID.(0xD,1):EAX[1]). */
+	if (p->compacted && !cpu->facts.xsavec)
+		return header_fault(event, "arch.md §5.5", insn,
+				    "XCOMP_BV[63] = 1 on a CPU without XSAVEC", p->xcomp_bv);
+	return 0;
+}
+
+static int check_standard_header(const uint8_t *header, const struct restore_plan *p,
+				 const char *insn, struct vx_event *event)
+{
+	/* §5.5: XSTATE_BV may only hold XCR0 bits (not 63, not supervisor bits). */
+	if (p->xstate_bv & ~p->enabled)
+		return header_fault(event, "arch.md §5.5", insn, "XSTATE_BV has bits outside XCR0",
+				    p->xstate_bv & ~p->enabled);
+	/* §5.5: header bytes 8-23 (XCOMP_BV and the first reserved qword) must be zero. */
+	if (!bytes_zero(header + 8, 16))
+		return header_fault(event, "arch.md §5.5", insn,
+				    "header bytes 8-23 are not zero (bytes 16-23 qword)",
+				    load_le64(header + 16));
+	return 0;
+}
+
+static int check_compacted_header(const uint8_t *header, const struct restore_plan *p,
+				  const char *insn, struct vx_event *event)
+{
+	/* §5.5/§5.6: XCOMP_BV[62:0] ⊆ XCR0 (XCR0 | IA32_XSS for XRSTORS). */
+	if (p->format & ~p->enabled)
+		return header_fault(event, p->xrstors ? "arch.md §5.6" : "arch.md §5.5", insn,
+				    "XCOMP_BV has bits of components that are not enabled",
+				    p->format & ~p->enabled);
+	/* §5.5: XSTATE_BV ⊆ XCOMP_BV[62:0] (so XSTATE_BV[63] = 1 faults too). */
+	if (p->xstate_bv & ~p->format)
+		return header_fault(event, "arch.md §5.5", insn,
+				    "XSTATE_BV has bits that are not in XCOMP_BV",
+				    p->xstate_bv & ~p->format);
+	/* §5.5: header bytes 16-63 must be zero in the compacted form. */
+	if (!bytes_zero(header + 16, 48))
+		return header_fault(event, "arch.md §5.5", insn, "header bytes 16-63 are not zero",
+				    0);
+	return 0;
+}
+
+static void plan_standard(const struct vx_cpu *cpu, struct restore_plan *p)
+{
+	(void)cpu;
+	/* §5.5: TO_RESTORE = RFBM & XSTATE_BV, TO_INIT = RFBM & ~XSTATE_BV. */
+	p->to_restore = p->rfbm & p->xstate_bv;
+	p->to_init = p->rfbm & ~p->xstate_bv;
+	/* §5.5: the standard form loads MXCSR if RFBM[1] or RFBM[2], whatever XSTATE_BV says. */
+	p->load_mxcsr = (p->rfbm & (MASK_SSE | MASK_AVX)) != 0;
+	p->init_mxcsr = false;
+}
+
+static void plan_compacted(struct vx_cpu *cpu, struct restore_plan *p)
+{
+	/* §5.5: TO_RESTORE = RFBM & FORMAT & XSTATE_BV; everything else requested is init. */
+	p->to_restore = p->rfbm & p->format & p->xstate_bv;
+	p->to_init = p->rfbm & ~p->to_restore;
+	/* §5.5: SSE as a whole: restoring reads MXCSR, initializing sets it to 0x1F80. */
+	p->load_mxcsr = (p->to_restore & MASK_SSE) != 0;
+	p->init_mxcsr = (p->to_init & MASK_SSE) != 0;
+	p->layout = layout_compacted(cpu, p->format);
+}
+
+static uint32_t component_offset(const struct vx_cpu *cpu, const struct restore_plan *p,
+				 unsigned i)
+{
+	return p->compacted ? p->layout->offset[i] : cpu->facts.standard_offset[i];
+}
+
+static struct area_range load_range(const struct vx_cpu *cpu, const struct restore_plan *p)
+{
+	struct area_range r = {VX_HEADER_OFFSET, VX_EXTENDED_OFFSET};
+
+	if (p->to_restore & MASK_X87)
+		r.first = 0;
+	else if (p->load_mxcsr)
+		r.first = VX_MXCSR_OFFSET;
+	else if (p->to_restore & MASK_SSE)
+		r.first = VX_XMM_OFFSET;
+	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
+		unsigned i = cpu->facts.stored_list[n];
+		uint32_t end = component_offset(cpu, p, i) + cpu->facts.size[i];
+
+		if ((p->to_restore & VX_BIT(i)) && end > r.end)
+			r.end = end;
+	}
+	return r;
+}
+
+/* §5.9: loading an XFD-armed component raises #NM and records it in IA32_XFD_ERR. */
+static int check_xfd(struct vx_cpu *cpu, const struct restore_plan *p, const char *insn,
+		     struct vx_event *event)
+{
+	uint64_t armed = state_xfd_armed(cpu) & p->to_restore;
+
+	if (!armed)
+		return 0;
+	cpu->state.xfd_err = armed;
+	return raise_exception(event, VX_VEC_NM, "arch.md §5.9",
+			       "%s would load XFD-armed components 0x%llx (IA32_XFD 0x%llx)", insn,
+			       (unsigned long long)armed, (unsigned long long)cpu->state.xfd);
+}
+
+static int check_mxcsr(const struct vx_cpu *cpu, const uint8_t *area, const char *insn,
+		       struct vx_event *event)
+{
+	uint32_t mxcsr = load_le32(area + VX_MXCSR_OFFSET);
+
+	/* §5.5: MXCSR bits outside the processor's MXCSR_MASK → #GP(0). */
+	if (mxcsr & ~cpu->facts.mxcsr_mask)
+		return raise_exception(event, VX_VEC_GP, "arch.md §5.5",
+				       "%s: MXCSR 0x%08x at area+24 sets bits outside MXCSR_MASK "
+				       "0x%08x",
+				       insn, mxcsr, cpu->facts.mxcsr_mask);
+	return 0;
+}
+
+/* §5.6/§7.10: XRSTORS checks CET and PASID values as WRMSR would. */
+static int check_supervisor_values(const struct vx_cpu *cpu, const struct restore_plan *p,
+				   const uint8_t *area, struct vx_event *event)
+{
+	if (p->to_restore & VX_BIT(VX_COMP_CET_U)) {
+		const uint8_t *cet_u = area + component_offset(cpu, p, VX_COMP_CET_U);
+
+		if (msr_check_cet_control(cpu, VX_MSR_IA32_U_CET, load_le64(cet_u + U_CET_OFFSET),
+					  event) ||
+		    msr_check_ssp(cpu, VX_MSR_IA32_PL3_SSP, load_le64(cet_u + PL3_SSP_OFFSET),
+				  event))
+			return VX_FAULTED;
+	}
+	if (p->to_restore & VX_BIT(VX_COMP_CET_S)) {
+		const uint8_t *cet_s = area + component_offset(cpu, p, VX_COMP_CET_S);
+
+		for (unsigned level = 0; level < 3; level++)
+			if (msr_check_ssp(cpu, VX_MSR_IA32_PL0_SSP + level,
+					  load_le64(cet_s + 8 * level), event))
+				return VX_FAULTED;
+	}
+	if ((p->to_restore & VX_BIT(VX_COMP_PASID)) &&
+	    msr_check_pasid(cpu, load_le64(area + component_offset(cpu, p, VX_COMP_PASID)), event))
+		return VX_FAULTED;
+	return 0;
+}
+
+static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, const uint8_t *area,
+			   bool rex_w)
+{
+	uint8_t *xmm = cpu->state.legacy + VX_XMM_OFFSET;
+	uint32_t xmm_bytes = (cpu_in_64bit_mode(cpu) ? LEG_XMM_END : LEG_XMM_END_32BIT) -
+			     VX_XMM_OFFSET;
+
+	if (p->to_restore & MASK_X87)
+		x87_load(cpu, area, rex_w);
+	else if (p->to_init & MASK_X87)
+		x87_init(cpu);
+	if (p->load_mxcsr)
+		memcpy(cpu->state.legacy + VX_MXCSR_OFFSET, area + VX_MXCSR_OFFSET, 4);
+	else if (p->init_mxcsr)
+		store_le32(cpu->state.legacy + VX_MXCSR_OFFSET, VX_MXCSR_DEFAULT);
+	if (p->to_restore & MASK_SSE)
+		memcpy(xmm, area + VX_XMM_OFFSET, xmm_bytes);
+	else if (p->to_init & MASK_SSE)
+		memset(xmm, 0, xmm_bytes);
+}
+
+static void restore_components(struct vx_cpu *cpu, const struct restore_plan *p,
+			       const uint8_t *area)
+{
+	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
+		unsigned i = cpu->facts.stored_list[n];
+		uint64_t bit = VX_BIT(i);
+
+		if (p->to_restore & bit)
+			memcpy(component_bytes(cpu, i), area + component_offset(cpu, p, i),
+			       mode_copy_size(cpu, i));
+		else if (p->to_init & bit)
+			memset(component_bytes(cpu, i), 0, mode_copy_size(cpu, i));
+	}
+}
+
+/* Components whose XINUSE is decided by their value rather than by load/init (docs). */
+static uint64_t value_tracked(const struct vx_cpu *cpu, const struct restore_plan *p)
+{
+	uint64_t tracked = vx_supervisor_components() & p->to_restore;
+
+	/* Outside 64-bit mode only the low registers are initialized; the rest may be live. */
+	if (!cpu_in_64bit_mode(cpu))
+		tracked |= p->to_init & (MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256));
+	if (cpu->behaviour.xinuse_clear_on_init_load)
+		tracked |= p->to_restore;
+	return tracked;
+}
+
+/* §4: loaded → XINUSE 1, initialized → 0; XMODIFIED ← ~RFBM; XRSTOR_INFO recorded. */
+static void update_tracking(struct vx_cpu *cpu, const struct restore_plan *p, uint64_t addr)
+{
+	uint64_t tracked = value_tracked(cpu, p);
+	struct vx_xrstor_info *info = &cpu->state.xrstor_info;
+
+	cpu->state.xinuse = (cpu->state.xinuse & ~p->to_init) | p->to_restore;
+	for (unsigned i = 0; tracked && i < VX_COMP_LIMIT; i++) {
+		if (!(tracked & VX_BIT(i)))
+			continue;
+		tracked &= ~VX_BIT(i);
+		if (state_component_is_init(cpu, i))
+			cpu->state.xinuse &= ~VX_BIT(i);
+		else
+			cpu->state.xinuse |= VX_BIT(i);
+	}
+	cpu->state.xmodified = ~p->rfbm & cpu_known_components(cpu);
+	info->valid = true;
+	info->cpl = cpu_effective_cpl(cpu);
+	info->vmx_non_root = cpu->control.vmx_non_root;
+	info->linear_address = addr;
+	info->compmask = p->compacted ? p->xcomp_bv : 0;
+}
+
+static void read_header(const uint8_t *header, struct restore_plan *p)
+{
+	p->xstate_bv = load_le64(header);
+	p->xcomp_bv = load_le64(header + 8);
+	/* §5.5: XCOMP_BV[63] selects the form. */
+	p->compacted = (p->xcomp_bv & VX_XCOMP_BV_COMPACTED) != 0;
+	p->format = p->xcomp_bv & ~VX_XCOMP_BV_COMPACTED;
+}
+
+static int plan_restore(struct vx_cpu *cpu, const struct insn_args *args, const uint8_t *area,
+			struct restore_plan *p, struct vx_event *event)
+{
+	const char *insn = args->desc->name;
+	const uint8_t *header = area + VX_HEADER_OFFSET;
+
+	memset(p, 0, sizeof(*p));
+	p->xrstors = args->desc->kind == INSN_XRSTORS;
+	/* §5.5: RFBM = XCR0 & EDX:EAX; §5.6: XRSTORS uses XCR0 | IA32_XSS. */
+	p->enabled = p->xrstors ? (cpu->state.xcr0 | cpu->state.xss) : cpu->state.xcr0;
+	p->rfbm = p->enabled & args->edx_eax;
+	read_header(header, p);
+	if (check_form(cpu, p, insn, event))
+		return VX_FAULTED;
+	if (p->compacted ? check_compacted_header(header, p, insn, event)
+			 : check_standard_header(header, p, insn, event))
+		return VX_FAULTED;
+	if (p->compacted)
+		plan_compacted(cpu, p);
+	else
+		plan_standard(cpu, p);
+	/* §2.2: outside 64-bit mode Hi16_ZMM is neither loaded nor initialized. */
+	p->to_restore &= ~mode_untouched_components(cpu);
+	p->to_init &= ~mode_untouched_components(cpu);
+	return 0;
+}
+
+int exec_xrstor(struct vx_cpu *cpu, const struct insn_args *args, struct vx_event *event)
+{
+	struct area_range header_range = {VX_HEADER_OFFSET, VX_EXTENDED_OFFSET};
+	struct restore_plan plan;
+	const uint8_t *area;
+
+	if (area_check(cpu, args->mem, args->addr, header_range, false, event))
+		return VX_FAULTED;
+	area = area_bytes(args->mem, args->addr);
+	if (plan_restore(cpu, args, area, &plan, event) ||
+	    check_xfd(cpu, &plan, args->desc->name, event) ||
+	    area_check(cpu, args->mem, args->addr, load_range(cpu, &plan), false, event))
+		return VX_FAULTED;
+	if (plan.load_mxcsr && check_mxcsr(cpu, area, args->desc->name, event))
+		return VX_FAULTED;
+	if (plan.xrstors && check_supervisor_values(cpu, &plan, area, event))
+		return VX_FAULTED;
+	restore_legacy(cpu, &plan, area, args->rex_w);
+	restore_components(cpu, &plan, area);
+	update_tracking(cpu, &plan, args->addr);
+	return 0;
+}
