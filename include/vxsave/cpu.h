@@ -223,9 +223,12 @@ VX_API void vx_cpu_set_ssp(struct vx_cpu *cpu, uint64_t ssp);
  * @name:      "xmm3", "mxcsr", "fcw", "st0", "k7", "zmm20", "ymmh5", "pkru", "u_cet",
  *             "pl0_ssp", "tilecfg", "tmm2", "r17", "pt" (opaque components by their name).
  * @component: the state component that holds it.
- * @offset:    byte offset in the standard-format area (for supervisor components: offset
- *             within the component's bytes).
- * @width:     bytes.
+ * @offset:    for x87 and SSE registers, the byte offset in the legacy region (bytes 0-511,
+ *             the same in every format); for every other component, the offset within the
+ *             component's bytes (add CPUID.(0xD,i).EBX for the standard format, or the
+ *             compacted offset; the standard offsets differ between vendors, §2.6).
+ * @width:     bytes; 0 for an opaque component whose size only CPUID knows (PT, LBR): the
+ *             whole component, as large as the cpu's profile makes it.
  */
 struct vx_reg_info {
 	const char *name;
@@ -243,8 +246,11 @@ VX_API const struct vx_reg_info *vx_reg_at(unsigned index);
 /**
  * vx_cpu_set_reg() - an instruction writes register @reg with @width bytes of @value
  * (little-endian).  For user components: #UD if CR4.OSXSAVE=0 or the component is not enabled
- * in XCR0 (x87 and SSE are always writable), #NM with XFD_ERR if XFD-armed (§5.9).  Sets
- * XINUSE and XMODIFIED of the component.  Supervisor-component registers (CET, PASID...) are
+ * in XCR0 (x87 and SSE are always writable), #NM if CR0.TS=1 (x87/SSE/AVX/AVX-512 state),
+ * #NM with XFD_ERR if XFD-armed (§5.9), #GP(0) for an MXCSR value outside MXCSR_MASK.  Sets
+ * XINUSE and XMODIFIED of the component (MXCSR alone sets only XMODIFIED[1]: XGETBV(1) derives
+ * bit 1 from MXCSR, docs/cpu-model.md).  -EINVAL if @width is not the register's width or the
+ * cpu does not have the register.  Supervisor-component registers (CET, PASID...) are
  * written without MSR checks: use vx_cpu_wrmsr() for architectural writes.
  */
 VX_API int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void *value,
@@ -256,7 +262,8 @@ VX_API int vx_cpu_get_reg(const struct vx_cpu *cpu, const struct vx_reg_info *re
 /**
  * vx_cpu_use() - an instruction that uses @components executes (e.g. an AMX instruction:
  * 17|18).  #UD if a user component is not enabled in XCR0 or CR4.OSXSAVE=0; #NM if CR0.TS=1
- * (x87/SSE/AVX-class state); #NM and IA32_XFD_ERR |= XFD & @components if XFD-armed (§5.9).
+ * (x87/SSE/AVX-class state); #NM and IA32_XFD_ERR = XFD & @components if XFD-armed (§5.9:
+ * the MSR is written, not ORed).
  * Otherwise marks the components in use and modified.
  */
 VX_API int vx_cpu_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event);
@@ -311,7 +318,9 @@ VX_API int vx_cpu_dump(const struct vx_cpu *cpu, char *buf, size_t len, size_t *
 /**
  * vx_cpu_compare() - compare all architectural state; returns 0 if equal, 1 if not, with the
  * first differing register named in @where ("xmm3 byte 5: 0x12 != 0x00").  @mask limits the
- * comparison to those components' registers plus control state and MSRs.
+ * comparison to those components' registers plus control state and MSRs.  The tracking state
+ * (XINUSE, XMODIFIED, XRSTOR_INFO) is not compared: it is not register content, and
+ * implementations may legitimately differ in it (§4).
  */
 VX_API int vx_cpu_compare(const struct vx_cpu *a, const struct vx_cpu *b, uint64_t mask,
 			  char *where, size_t len);
