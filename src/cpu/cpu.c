@@ -37,6 +37,7 @@ static void read_feature_flags(const struct vx_profile *profile, struct cpu_fact
 	facts->xfd_supported = vx_profile_xfd_supported(profile);
 	facts->mxcsr_mask = vx_profile_mxcsr_mask(profile);
 	facts->linear_address_bits = vx_profile_linear_address_bits(profile);
+	facts->supervisor = vx_supervisor_components();
 }
 
 /* Sizes, offsets and where each component's bytes go; returns the bytes needed. */

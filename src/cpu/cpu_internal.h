@@ -45,6 +45,7 @@ struct cpu_facts {
 	uint64_t xfd_supported;
 	uint64_t stored;  /* components >= 2 that have bytes in the cpu */
 	uint64_t align64; /* CPUID.(0xD,i).ECX[1] */
+	uint64_t supervisor; /* vx_supervisor_components(), kept here: the table walk is slow */
 	uint32_t size[VX_COMP_LIMIT];	     /* CPUID.(0xD,i).EAX: bytes in an area */
 	uint32_t standard_offset[VX_COMP_LIMIT]; /* CPUID.(0xD,i).EBX */
 	uint32_t store_offset[VX_COMP_LIMIT];    /* where the bytes are in cpu->bytes */

@@ -10,12 +10,12 @@
 
 static size_t image_size(const struct vx_cpu *cpu)
 {
-	return layout_standard_end(cpu, cpu->state.xcr0 & ~vx_supervisor_components());
+	return layout_standard_end(cpu, cpu->state.xcr0 & ~cpu->facts.supervisor);
 }
 
 static uint64_t image_components(const struct vx_cpu *cpu, uint64_t mask)
 {
-	return mask & cpu->state.xcr0 & ~vx_supervisor_components();
+	return mask & cpu->state.xcr0 & ~cpu->facts.supervisor;
 }
 
 int vx_cpu_to_standard_image(const struct vx_cpu *cpu, uint64_t mask, void *buf, size_t len)

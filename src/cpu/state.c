@@ -41,16 +41,23 @@ void state_init_component(struct vx_cpu *cpu, unsigned component)
 		memset(component_bytes(cpu, component), 0, cpu->facts.store_size[component]);
 }
 
+/* Zero test in 64-byte blocks: live state usually differs early, so it returns early. */
 static bool all_zero(const uint8_t *p, size_t n)
 {
-	uint64_t acc = 0;
 	size_t i = 0;
 
-	for (; i + 8 <= n; i += 8)
-		acc |= load_le64(p + i);
+	for (; i + 64 <= n; i += 64) {
+		uint64_t acc = 0;
+
+		for (size_t j = 0; j < 64; j += 8)
+			acc |= load_le64(p + i + j);
+		if (acc)
+			return false;
+	}
 	for (; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
+		if (p[i])
+			return false;
+	return true;
 }
 
 static bool x87_is_init(const struct vx_cpu *cpu)

@@ -15,8 +15,7 @@
 /* x87 and SSE are usable whatever XCR0 says; the other user components need XCR0 (§3.1). */
 static uint64_t needs_xcr0(const struct vx_cpu *cpu, uint64_t components)
 {
-	return components & ~MASK_LEGACY & ~cpu->facts.xss_supported &
-	       ~vx_supervisor_components();
+	return components & ~MASK_LEGACY & ~cpu->facts.supervisor;
 }
 
 /* The #UD, #NM (CR0.TS) and #NM (XFD) checks of an instruction using @components. */
@@ -63,16 +62,16 @@ static int check_mxcsr_value(const struct vx_cpu *cpu, uint32_t value, struct vx
 	return 0;
 }
 
-static bool is_supervisor(unsigned component)
+static bool is_supervisor(const struct vx_cpu *cpu, unsigned component)
 {
-	return (vx_supervisor_components() & VX_BIT(component)) != 0;
+	return (cpu->facts.supervisor & VX_BIT(component)) != 0;
 }
 
 static void mark_after_write(struct vx_cpu *cpu, const struct vx_reg_info *reg)
 {
 	uint64_t bit = VX_BIT(reg->component);
 
-	if (is_supervisor(reg->component))
+	if (is_supervisor(cpu, reg->component))
 		state_mark_by_value(cpu, reg->component);
 	else if (is_mxcsr(reg))
 		cpu->state.xmodified |= bit; /* MXCSR alone: XINUSE[1] per §4's caveat */
@@ -89,7 +88,7 @@ int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void
 	if (!cpu || !reg || !value || reg->component >= VX_COMP_LIMIT)
 		return -EINVAL;
 	event_clear(event);
-	if (!is_supervisor(reg->component) && check_use(cpu, VX_BIT(reg->component), event))
+	if (!is_supervisor(cpu, reg->component) && check_use(cpu, VX_BIT(reg->component), event))
 		return VX_FAULTED;
 	bytes = reg_storage(cpu, reg, &room);
 	if (!bytes || width != room)

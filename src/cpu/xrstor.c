@@ -229,7 +229,7 @@ static void restore_components(struct vx_cpu *cpu, const struct restore_plan *p,
 /* Components whose XINUSE is decided by their value rather than by load/init (docs). */
 static uint64_t value_tracked(const struct vx_cpu *cpu, const struct restore_plan *p)
 {
-	uint64_t tracked = vx_supervisor_components() & p->to_restore;
+	uint64_t tracked = cpu->facts.supervisor & p->to_restore;
 
 	/* Outside 64-bit mode only the low registers are initialized; the rest may be live. */
 	if (!cpu_in_64bit_mode(cpu))
