@@ -20,6 +20,9 @@ void event_clear(struct vx_event *event)
 	event->reason[0] = '\0';
 }
 
+#ifdef __GNUC__
+__attribute__((format(printf, 2, 0)))
+#endif
 static void event_vreason(struct vx_event *event, const char *fmt, va_list ap)
 {
 	vsnprintf(event->reason, sizeof(event->reason), fmt, ap);
