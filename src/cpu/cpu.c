@@ -88,6 +88,8 @@ static void choose_behaviour(const struct vx_profile *profile, struct cpu_behavi
 	/* C, G.3: AMD keeps FOP/FIP/FDP/FCS/FDS only while FSW.ES = 1, RstrFpErrPtrs or not. */
 	b->fpu_pointers_only_on_es = amd;
 	b->fcs_fds_zero = vx_profile_has(profile, VX_FEAT_FCS_FDS_DEPRECATED);
+	/* Differential runs: AMD keeps FIP/FDP as 57-bit sign-extended addresses. */
+	b->fpu_pointer_bits = amd ? 57 : 64;
 }
 
 static void power_on_control(struct vx_cpu *cpu)

@@ -70,6 +70,7 @@ struct cpu_behaviour {
 	bool misaligned_ac;		/* #AC instead of #GP at CPL3 with CR0.AM and EFLAGS.AC */
 	bool fpu_pointers_only_on_es;	/* AMD without RstrFpErrPtrs (§2.2) */
 	bool fcs_fds_zero;		/* CPUID.(7,0):EBX[13]: FCS/FDS stored as 0 */
+	unsigned fpu_pointer_bits;	/* FIP/FDP width; narrower values are sign-extended */
 };
 
 /* The architectural state that reset/copy/compare treat as a whole. */
@@ -209,6 +210,8 @@ static inline uint8_t *area_bytes(const struct vx_memory *mem, uint64_t addr)
 void x87_save(const struct vx_cpu *cpu, uint8_t *area, bool rex_w);
 void x87_load(struct vx_cpu *cpu, const uint8_t *area, bool rex_w);
 void x87_init(struct vx_cpu *cpu);
+uint16_t x87_normalize_fcw(uint16_t fcw);
+uint16_t x87_normalize_fsw(uint16_t fsw, uint16_t fcw);
 
 /* ---- msr.c: value checks shared with XRSTORS ---- */
 int msr_check_cet_control(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,

@@ -7,6 +7,36 @@
 #include "cpu/cpu_internal.h"
 
 #define FOP_MASK 0x07FFu
+#define FCW_WRITABLE 0x1F3Fu  /* bits 6 and 15:13 are reserved */
+#define FCW_RESERVED_ONE 0x0040u /* bit 6 reads as 1 */
+#define FSW_EXCEPTIONS 0x003Fu
+#define FSW_SUMMARY 0x8080u /* B (15) mirrors ES (7) */
+
+/* hardware-behaviour: a loaded FCW keeps only its defined bits; bit 6 reads 1. */
+uint16_t x87_normalize_fcw(uint16_t fcw)
+{
+	return (uint16_t)((fcw & FCW_WRITABLE) | FCW_RESERVED_ONE);
+}
+
+/* FSW.ES and FSW.B are derived: set iff an exception flag is set whose FCW mask is clear. */
+uint16_t x87_normalize_fsw(uint16_t fsw, uint16_t fcw)
+{
+	bool pending = (fsw & ~fcw & FSW_EXCEPTIONS) != 0;
+
+	return (uint16_t)((fsw & ~FSW_SUMMARY) | (pending ? FSW_SUMMARY : 0));
+}
+
+/* A loaded FIP/FDP is a linear address of the implementation's width (sign-extended). */
+static uint64_t pointer_of_width(const struct vx_cpu *cpu, uint64_t pointer)
+{
+	unsigned bits = cpu->behaviour.fpu_pointer_bits;
+	uint64_t sign = UINT64_C(1) << (bits - 1);
+
+	if (bits >= 64)
+		return pointer;
+	pointer &= (sign << 1) - 1;
+	return (pointer ^ sign) - sign;
+}
 
 /* §2.2 (AMD; hardware-behaviour.md C): FOP/FIP/FDP/FCS/FDS move only while FSW.ES=1. */
 static bool pointers_move(const struct vx_cpu *cpu, uint16_t fsw)
@@ -58,8 +88,9 @@ static void load_pointers(struct vx_cpu *cpu, const uint8_t *area, bool rex_w)
 
 	store_le16(leg + LEG_FOP, (uint16_t)(load_le16(area + LEG_FOP) & FOP_MASK));
 	if (rex_w) {
-		/* Choice (docs/cpu-model.md): the 64-bit format has no selectors; FCS = FDS = 0. */
-		memcpy(leg + LEG_FIP, area + LEG_FIP, 16);
+		/* hardware-behaviour.md C: the 64-bit format has no selectors; FCS = FDS = 0. */
+		store_le64(leg + LEG_FIP, pointer_of_width(cpu, load_le64(area + LEG_FIP)));
+		store_le64(leg + LEG_FDP, pointer_of_width(cpu, load_le64(area + LEG_FDP)));
 		cpu->state.fcs = 0;
 		cpu->state.fds = 0;
 		return;
@@ -73,9 +104,12 @@ static void load_pointers(struct vx_cpu *cpu, const uint8_t *area, bool rex_w)
 void x87_load(struct vx_cpu *cpu, const uint8_t *area, bool rex_w)
 {
 	uint8_t *leg = cpu->state.legacy;
-	uint16_t fsw = load_le16(area + LEG_FSW);
+	uint16_t fcw = x87_normalize_fcw(load_le16(area + LEG_FCW));
+	uint16_t fsw = x87_normalize_fsw(load_le16(area + LEG_FSW), fcw);
 
-	memcpy(leg, area, 5); /* FCW, FSW, abridged FTW; byte 5 is reserved */
+	store_le16(leg + LEG_FCW, fcw);
+	store_le16(leg + LEG_FSW, fsw);
+	leg[LEG_FTW] = area[LEG_FTW]; /* abridged FTW; byte 5 is reserved */
 	if (pointers_move(cpu, fsw))
 		load_pointers(cpu, area, rex_w);
 	else

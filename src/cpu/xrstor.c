@@ -7,6 +7,9 @@
  */
 #include "cpu/insn.h"
 
+/* The components that together hold ZMM0-15: XMM, YMM upper halves, ZMM upper halves. */
+#define ZMM0_15_COMPONENTS (MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256))
+
 struct restore_plan {
 	bool compacted;
 	bool xrstors;
@@ -236,6 +239,12 @@ static uint64_t value_tracked(const struct vx_cpu *cpu, const struct restore_pla
 		tracked |= p->to_init & (MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256));
 	if (cpu->behaviour.xinuse_clear_on_init_load)
 		tracked |= p->to_restore;
+	/*
+	 * Measured (docs/cpu-model.md): when an XRSTOR touches any part of ZMM0-15, AMD
+	 * re-evaluates SSE, AVX and ZMM_Hi256 together by value, even outside RFBM.
+	 */
+	if (cpu->behaviour.xinuse_clear_on_init_load && (p->rfbm & ZMM0_15_COMPONENTS))
+		tracked |= ZMM0_15_COMPONENTS & cpu_known_components(cpu) & ~MASK_X87;
 	return tracked;
 }
 
