@@ -315,8 +315,8 @@ static void test_xsave_fcs_fds(void **state)
 	(void)state;
 	/* 32-bit XRSTOR of an x87 image with FSW.ES=1 and selectors. */
 	memset(area, 0, 1024);
-	area[0] = 0x7F, area[1] = 0x03;
-	area[2] = 0x81, area[3] = 0x80;	  /* FSW with ES */
+	area[0] = 0x7E, area[1] = 0x03;	  /* FCW: invalid-operation unmasked */
+	area[2] = 0x81, area[3] = 0x80;	  /* FSW: IE pending, so ES (and B) = 1 */
 	put_q(8, UINT64_C(0x000012343456789A)); /* FIP 0x3456789A, FCS 0x1234 */
 	put_q(16, UINT64_C(0x00005678CDEF0123));
 	area[24] = 0x80, area[25] = 0x1F;
