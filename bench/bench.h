@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* `make bench`: shared timing helpers.  Ratios are measured in one run, medians of samples. */
+#ifndef VXSAVE_BENCH_H
+#define VXSAVE_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_SAMPLES 41
+
+/* One measured operation: called @iterations times per sample with @ctx. */
+typedef void (*bench_fn)(void *ctx, unsigned iterations);
+
+/* Median nanoseconds per call of @fn over BENCH_SAMPLES samples. */
+double bench_median_ns(bench_fn fn, void *ctx, unsigned iterations);
+
+/* Print one result row: "name  model ns  reference ns  ratio  target". */
+void bench_report(const char *name, double subject_ns, const char *subject,
+		  double reference_ns, const char *reference, double target_ratio);
+
+/* The benchmark groups (one file each). */
+int bench_xsave_model_vs_hardware(void);
+int bench_layout(void);
+
+#endif
