@@ -62,6 +62,25 @@ static int check_mxcsr_value(const struct vx_cpu *cpu, uint32_t value, struct vx
 	return 0;
 }
 
+/* FCW and FSW sit in legacy bytes 0-3. */
+static bool is_x87_control_word(const struct vx_reg_info *reg)
+{
+	return reg->component == VX_COMP_X87 && reg->offset < 4;
+}
+
+/*
+ * Writing FCW or FSW goes through the same normalization as FLDCW/FLDENV and XRSTOR (x87.c,
+ * hardware-behaviour.md): reserved FCW bits read as defined, FSW.ES/B follow the pending
+ * unmasked exceptions.  So a value written here survives a save and restore unchanged.
+ */
+static void normalize_x87_control(uint8_t *legacy)
+{
+	uint16_t fcw = x87_normalize_fcw(load_le16(legacy));
+
+	store_le16(legacy, fcw);
+	store_le16(legacy + 2, x87_normalize_fsw(load_le16(legacy + 2), fcw));
+}
+
 static bool is_supervisor(const struct vx_cpu *cpu, unsigned component)
 {
 	return (cpu->facts.supervisor & VX_BIT(component)) != 0;
@@ -96,6 +115,8 @@ int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void
 	if (is_mxcsr(reg) && check_mxcsr_value(cpu, load_le32(value), event))
 		return VX_FAULTED;
 	memcpy(bytes, value, width);
+	if (is_x87_control_word(reg))
+		normalize_x87_control(bytes - reg->offset);
 	mark_after_write(cpu, reg);
 	return 0;
 }

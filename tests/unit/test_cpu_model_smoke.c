@@ -755,6 +755,31 @@ static void test_standard_image_roundtrip(void **state)
 	vx_cpu_destroy(b);
 }
 
+/*
+ * Writing FCW with reserved bits set is normalized as FLDCW and XRSTOR do (bits 15:13 and 7
+ * read 0, bit 6 reads 1: hardware-behaviour.md), so the value survives XSAVE + XRSTOR.
+ */
+static void test_fcw_write_normalized_like_xrstor(void **state)
+{
+	struct vx_cpu *cpu = make("zen4", 0x3, 0);
+	const struct vx_reg_info *fcw = vx_reg_lookup("fcw");
+	uint8_t value[2] = {0xF4, 0xFF}, back[2];
+	struct vx_event ev;
+
+	(void)state;
+	assert_non_null(fcw);
+	assert_int_equal(vx_cpu_set_reg(cpu, fcw, value, 2, &ev), 0);
+	assert_int_equal(vx_cpu_get_reg(cpu, fcw, back, 2), 0);
+	/* 0xFFF4 & 0x1F3F = 0x1F34, | 0x0040 = 0x1F74 */
+	assert_int_equal(back[0] | back[1] << 8, 0x1F74);
+	memset(area, 0, 1024);
+	assert_int_equal(run(cpu, VX_INSN_XSAVE64, 0, 0x1, &ev), 0);
+	assert_int_equal(run(cpu, VX_INSN_XRSTOR64, 0, 0x1, &ev), 0);
+	assert_int_equal(vx_cpu_get_reg(cpu, fcw, back, 2), 0);
+	assert_int_equal(back[0] | back[1] << 8, 0x1F74);
+	vx_cpu_destroy(cpu);
+}
+
 static void test_names(void **state)
 {
 	struct vx_event ev = {0};
@@ -780,6 +805,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_power_on_state),
+		cmocka_unit_test(test_fcw_write_normalized_like_xrstor),
 		cmocka_unit_test(test_xsetbv_rules),
 		cmocka_unit_test(test_xsetbv_vmx_and_cpl),
 		cmocka_unit_test(test_xgetbv1),
