@@ -102,6 +102,9 @@ int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
 
 	memset(&result, 0, sizeof(result));
 	result.features = features;
+	/* One ascending walk gives the compacted offsets (§2.4) and both sizes. */
+	uint32_t compacted = VX_EXTENDED_OFFSET;
+	result.standard_size = VX_EXTENDED_OFFSET;
 	for (unsigned i = 0; i < VX_COMP_LIMIT; i++) {
 		struct vx_layout_entry *e = &result.entries[result.count];
 		struct vx_component_desc d;
@@ -116,11 +119,19 @@ int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
 		e->xfd_capable = d.xfd_capable;
 		e->in_standard = !d.supervisor;
 		e->standard_offset = d.supervisor ? 0 : d.standard_offset;
-		e->compacted_offset = vx_compacted_offset(profile, features, i);
+		if (i < 2) {
+			/* x87 and SSE keep their legacy places in both formats. */
+			e->compacted_offset = d.standard_offset;
+		} else {
+			compacted = d.align64 ? round_up_64(compacted) : compacted;
+			e->compacted_offset = compacted;
+			compacted += d.size;
+			if (!d.supervisor && d.size && d.standard_offset + d.size > result.standard_size)
+				result.standard_size = d.standard_offset + d.size;
+		}
 		result.count++;
 	}
-	result.standard_size = vx_standard_size(profile, features);
-	result.compacted_size = vx_compacted_size(profile, features);
+	result.compacted_size = compacted;
 	result.cpuid_enabled_standard_size = vx_profile_leaf(profile, 0xD, 0).ebx;
 	result.cpuid_max_standard_size = vx_profile_leaf(profile, 0xD, 0).ecx;
 	result.cpuid_enabled_compacted_size = vx_profile_leaf(profile, 0xD, 1).ebx;
