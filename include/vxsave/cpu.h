@@ -269,6 +269,13 @@ VX_API int vx_cpu_get_reg(const struct vx_cpu *cpu, const struct vx_reg_info *re
 VX_API int vx_cpu_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event);
 
 /**
+ * vx_cpu_mark_modified() - an instruction rewrote @components' registers with the values they
+ * already hold (FXRSTOR of an unchanged image does this to x87 and SSE): XMODIFIED is set for
+ * them (& XCR0), XINUSE and the register values are unchanged.
+ */
+VX_API void vx_cpu_mark_modified(struct vx_cpu *cpu, uint64_t components);
+
+/**
  * vx_cpu_init_components() - return @components to their initial configuration (what
  * VZEROUPPER does for AVX, TILERELEASE for AMX): XINUSE bits cleared.
  */

@@ -90,6 +90,17 @@ static void choose_behaviour(const struct vx_profile *profile, struct cpu_behavi
 	b->fcs_fds_zero = vx_profile_has(profile, VX_FEAT_FCS_FDS_DEPRECATED);
 	/* Differential runs: AMD keeps FIP/FDP as 57-bit sign-extended addresses. */
 	b->fpu_pointer_bits = amd ? 57 : 64;
+	/*
+	 * Differential runs (docs/differential-testing.md F6): LDMXCSR leaves XMODIFIED[1] alone.
+	 * Safe because XSAVEOPT stores MXCSR whenever RFBM[1]|RFBM[2], skipped or not (§5.2).
+	 */
+	b->mxcsr_write_marks_modified = false;
+	/*
+	 * F5, an AMD quirk: a legacy-SSE write of XMM0-15 while ZMM_Hi256 is in use sets XINUSE[2]
+	 * but not XMODIFIED[2], so XSAVEOPT after a matching XRSTOR may skip AVX and record
+	 * XSTATE_BV[2] = 1 over stale bytes.  Reproduced so the model stays indistinguishable.
+	 */
+	b->sse_write_sets_avx_inuse = amd;
 }
 
 static void power_on_control(struct vx_cpu *cpu)

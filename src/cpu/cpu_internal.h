@@ -71,6 +71,8 @@ struct cpu_behaviour {
 	bool fpu_pointers_only_on_es;	/* AMD without RstrFpErrPtrs (§2.2) */
 	bool fcs_fds_zero;		/* CPUID.(7,0):EBX[13]: FCS/FDS stored as 0 */
 	unsigned fpu_pointer_bits;	/* FIP/FDP width; narrower values are sign-extended */
+	bool mxcsr_write_marks_modified; /* LDMXCSR sets XMODIFIED[1] */
+	bool sse_write_sets_avx_inuse;	 /* legacy-SSE write with ZMM_Hi256 in use: XINUSE[2] */
 };
 
 /* The architectural state that reset/copy/compare treat as a whole. */

@@ -90,12 +90,18 @@ static void mark_after_write(struct vx_cpu *cpu, const struct vx_reg_info *reg)
 {
 	uint64_t bit = VX_BIT(reg->component);
 
-	if (is_supervisor(cpu, reg->component))
+	if (is_supervisor(cpu, reg->component)) {
 		state_mark_by_value(cpu, reg->component);
-	else if (is_mxcsr(reg))
-		cpu->state.xmodified |= bit; /* MXCSR alone: XINUSE[1] per §4's caveat */
-	else
+	} else if (is_mxcsr(reg)) {
+		/* MXCSR alone: XINUSE[1] follows its value (§4's caveat), XMODIFIED by choice. */
+		if (cpu->behaviour.mxcsr_write_marks_modified)
+			cpu->state.xmodified |= bit;
+	} else {
 		state_mark_written(cpu, bit);
+		if (reg->component == VX_COMP_SSE && cpu->behaviour.sse_write_sets_avx_inuse &&
+		    (cpu->state.xinuse & VX_BIT(VX_COMP_ZMM_HI256)))
+			cpu->state.xinuse |= VX_BIT(VX_COMP_AVX);
+	}
 }
 
 int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void *value,
@@ -134,6 +140,12 @@ int vx_cpu_get_reg(const struct vx_cpu *cpu, const struct vx_reg_info *reg, void
 		return -EINVAL;
 	memcpy(value, bytes, width);
 	return 0;
+}
+
+void vx_cpu_mark_modified(struct vx_cpu *cpu, uint64_t components)
+{
+	if (cpu)
+		cpu->state.xmodified |= components & cpu->state.xcr0;
 }
 
 int vx_cpu_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event)

@@ -929,60 +929,14 @@ static int set_reg(struct diff *d, const struct vx_reg_info *reg, const void *v,
 }
 
 /*
- * The model's own XINUSE[1] for the XMM registers, without the MXCSR term of XGETBV(1): what
- * an XSAVE64 of SSE alone records, taken on a scratch copy so nothing changes.
- */
-static bool model_xmm_in_use(struct diff *d)
-{
-	struct vx_memory m = {d->scratch_area, REGION, (uint64_t)(uintptr_t)d->scratch_area};
-	struct vx_event ev;
-
-	if (vx_cpu_copy(d->scratch, d->cpu) != 0)
-		return true;
-	memset(d->scratch_area, 0, REGION);
-	if (vx_cpu_exec(d->scratch, VX_INSN_XSAVE64, 0, &m, m.base, SSE, &ev) != 0)
-		return true;
-	return (diff_ld64(d->scratch_area + VX_XSTATE_BV_OFFSET) & SSE) != 0;
-}
-
-static int rewrite(struct diff *d, const struct vx_reg_info *const *regs, unsigned n,
-		   struct vx_event *ev)
-{
-	uint8_t v[64];
-	int rc;
-
-	for (unsigned i = 0; i < n; i++) {
-		if ((rc = vx_cpu_get_reg(d->cpu, regs[i], v, regs[i]->width)) != 0 ||
-		    (rc = set_reg(d, regs[i], v, ev)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/*
- * Mark @comps modified (XMODIFIED) without changing their values or XINUSE: every register of
- * each in-use component is written with its current value.  For a component not in use the
- * XMODIFIED bit is not observable (XSAVEOPT skips it by the init optimization, and a later
- * write sets it anyway), so it is left alone.
+ * Mark @comps modified (XMODIFIED) without changing their values or XINUSE, as FXRSTOR64 of
+ * an unchanged image does: vx_cpu_mark_modified().
  */
 static int model_mark_modified(struct diff *d, uint64_t comps, struct vx_event *ev)
 {
-	uint64_t inuse = vx_cpu_xinuse(d->cpu);
-	int rc = 0;
-
-	if ((comps & inuse & X87))
-		rc = rewrite(d, d->x87_regs, d->x87_count, ev);
-	if (!rc && (comps & inuse & SSE) && model_xmm_in_use(d))
-		rc = rewrite(d, d->xmm, 16, ev);
-	if (!rc && (comps & inuse & AVX))
-		rc = rewrite(d, d->ymmh, 16, ev);
-	if (!rc && (comps & inuse & OPMSK))
-		rc = rewrite(d, d->k, 8, ev);
-	if (!rc && (comps & inuse & ZMMH))
-		rc = rewrite(d, d->zmmh, 16, ev);
-	if (!rc && (comps & inuse & HI16))
-		rc = rewrite(d, d->hi16, 16, ev);
-	return rc;
+	(void)ev;
+	vx_cpu_mark_modified(d->cpu, comps);
+	return 0;
 }
 
 /*
@@ -1024,12 +978,10 @@ static int model_touch(struct diff *d, const struct dcase *c, struct vx_event *e
 			TRY(set_reg(d, d->xmm[i], t + VX_XMM_OFFSET + 16 * i, ev));
 		TRY(set_reg(d, d->mxcsr, t + VX_MXCSR_OFFSET, ev));
 		/* Measured on this CPU: a legacy-SSE write of xmm0-15 while ZMM_Hi256 is in use
-		 * also sets XINUSE[2] (0x40 -> 0x46; with only AVX in use 0x04 -> 0x06) but NOT
-		 * XMODIFIED[2] (docs/differential-testing.md F5).  docs/cpu-model.md leaves such
-		 * side effects to the caller; vx_cpu_use() is the closest call, but it also sets
-		 * XMODIFIED[2], so XSAVEOPT at the last XRSTOR's address still disagrees (F5). */
-		if (zmmh_in_use)
-			TRY(vx_cpu_use(d->cpu, AVX, ev));
+		 * also sets XINUSE[2] (0x40 -> 0x46) but NOT XMODIFIED[2]
+		 * (docs/differential-testing.md F5).  The model reproduces this in
+		 * vx_cpu_set_reg on AMD profiles (docs/cpu-model.md); nothing to add here. */
+		(void)zmmh_in_use;
 	}
 	if (touch & VX_HW_TOUCH_AVX) {
 		/* VINSERTI32X4 $1 into zmm0-15: writes bits 255:128; an EVEX 512-bit write marks
