@@ -38,7 +38,7 @@ int main(void)
 }
 C
 libdir=$(pkg-config --variable=libdir vxsave)
-${CC:-cc} -std=c11 -Wall -Werror "$prefix/consumer.c" $(pkg-config --cflags --libs vxsave) \
+${CC:-cc} -std=c11 -Wall -Werror ${CONSUMER_CFLAGS:-} "$prefix/consumer.c" $(pkg-config --cflags --libs vxsave) \
 	-Wl,-rpath,"$libdir" -o "$prefix/consumer"
 out=$("$prefix/consumer")
 [ "$out" = 2440 ] || { echo "FAIL: consumer printed '$out', expected 2440"; exit 1; }
