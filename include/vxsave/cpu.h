@@ -70,6 +70,9 @@ struct vx_event {
 	char reason[192];
 };
 
+/** Mnemonic of exception @vector ("#GP", "#UD", "#NM", "#PF"...), or NULL if unnamed. */
+VX_API const char *vx_vector_name(unsigned vector);
+
 /** "#GP(0)", "#UD", "VM exit 55 (XSETBV)"... for messages. */
 VX_API const char *vx_event_name(const struct vx_event *event, char *buf, size_t len);
 

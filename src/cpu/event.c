@@ -28,6 +28,24 @@ static void event_vreason(struct vx_event *event, const char *fmt, va_list ap)
 	vsnprintf(event->reason, sizeof(event->reason), fmt, ap);
 }
 
+/* Fill @event with an exception or VM exit and its reason; always "the instruction faulted". */
+#ifdef __GNUC__
+__attribute__((format(printf, 5, 0)))
+#endif
+static int raise_event(struct vx_event *event, enum vx_event_kind kind, uint32_t code,
+		       const char *rule, const char *fmt, va_list ap)
+{
+	event_clear(event);
+	event->kind = kind;
+	if (kind == VX_EVENT_VMEXIT)
+		event->exit_reason = code;
+	else
+		event->vector = code;
+	event->rule = rule;
+	event_vreason(event, fmt, ap);
+	return VX_FAULTED;
+}
+
 int raise_exception(struct vx_event *event, unsigned vector, const char *rule, const char *fmt,
 		    ...)
 {
@@ -35,12 +53,8 @@ int raise_exception(struct vx_event *event, unsigned vector, const char *rule, c
 
 	if (!event)
 		return VX_FAULTED;
-	event_clear(event);
-	event->kind = VX_EVENT_EXCEPTION;
-	event->vector = vector;
-	event->rule = rule;
 	va_start(ap, fmt);
-	event_vreason(event, fmt, ap);
+	raise_event(event, VX_EVENT_EXCEPTION, vector, rule, fmt, ap);
 	va_end(ap);
 	return VX_FAULTED;
 }
@@ -65,36 +79,23 @@ int raise_vm_exit(struct vx_event *event, uint32_t reason, const char *rule, con
 
 	if (!event)
 		return VX_FAULTED;
-	event_clear(event);
-	event->kind = VX_EVENT_VMEXIT;
-	event->exit_reason = reason;
-	event->rule = rule;
 	va_start(ap, fmt);
-	event_vreason(event, fmt, ap);
+	raise_event(event, VX_EVENT_VMEXIT, reason, rule, fmt, ap);
 	va_end(ap);
 	return VX_FAULTED;
 }
 
-static const char *vector_mnemonic(unsigned vector)
+/* Mnemonics of the vectors the XSAVE family and its neighbours raise. */
+static const char *const vector_mnemonics[] = {
+	[VX_VEC_UD] = "#UD", [VX_VEC_NM] = "#NM", [VX_VEC_SS] = "#SS", [VX_VEC_GP] = "#GP",
+	[VX_VEC_PF] = "#PF", [16] = "#MF",	  [VX_VEC_AC] = "#AC", [VX_VEC_CP] = "#CP",
+};
+
+const char *vx_vector_name(unsigned vector)
 {
-	switch (vector) {
-	case VX_VEC_UD:
-		return "#UD";
-	case VX_VEC_NM:
-		return "#NM";
-	case VX_VEC_SS:
-		return "#SS";
-	case VX_VEC_GP:
-		return "#GP";
-	case VX_VEC_PF:
-		return "#PF";
-	case VX_VEC_AC:
-		return "#AC";
-	case VX_VEC_CP:
-		return "#CP";
-	default:
+	if (vector >= sizeof(vector_mnemonics) / sizeof(vector_mnemonics[0]))
 		return NULL;
-	}
+	return vector_mnemonics[vector];
 }
 
 static const char *exit_name(uint32_t reason)
@@ -128,7 +129,7 @@ const char *vx_event_name(const struct vx_event *event, char *buf, size_t len)
 		snprintf(buf, len, "VM exit %u (%s)", event->exit_reason,
 			 exit_name(event->exit_reason));
 	} else {
-		const char *m = vector_mnemonic(event->vector);
+		const char *m = vx_vector_name(event->vector);
 
 		if (m && has_error_code(event->vector))
 			snprintf(buf, len, "%s(%u)", m, event->error_code);

@@ -231,26 +231,11 @@ static bool op_rex_w(enum vx_hw_op op)
 
 static const char *vector_name(int v)
 {
-	switch (v) {
-	case -1:
+	if (v == -1)
 		return "none";
-	case VX_VEC_UD:
-		return "#UD";
-	case VX_VEC_NM:
-		return "#NM";
-	case VX_VEC_SS:
-		return "#SS";
-	case VX_VEC_GP:
-		return "#GP";
-	case VX_VEC_PF:
-		return "#PF";
-	case VX_VEC_AC:
-		return "#AC";
-	case 16:
-		return "#MF";
-	default:
-		return v >= 1000 ? "VM exit" : "?";
-	}
+	if (v >= 1000)
+		return "VM exit";
+	return v >= 0 && vx_vector_name((unsigned)v) ? vx_vector_name((unsigned)v) : "?";
 }
 
 static void touch_names(uint64_t t, char *buf, size_t len)
