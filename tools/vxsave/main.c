@@ -10,6 +10,7 @@
 #include <vxsave/version.h>
 
 #include "cli.h"
+#include "cmd_cpu.h"
 
 const char cli_program_name[] = "vxsave";
 
@@ -22,6 +23,8 @@ static const struct cli_command commands[] = {
 	 cli_cmd_profile, cli_usage_profile},
 	{"layout", "standard and compacted XSAVE layouts for a feature mask (text, JSON, SVG)",
 	 cli_cmd_layout, cli_usage_layout},
+	{"cpu", "run a script of XSETBV/WRMSR/XSAVE*/XRSTOR* operations on a model processor",
+	 cli_cmd_cpu, cli_usage_cpu},
 	{"help", "show the help of vxsave or of one subcommand", cmd_help, usage_help},
 };
 
@@ -41,7 +44,7 @@ static void usage_main(FILE *out)
 		"Usage: vxsave [--help] [--version] COMMAND [ARGS...]\n"
 		"\n"
 		"Inspect x86 XSAVE and CET state on a software model of the processor: CPU\n"
-		"profiles, feature masks, and XSAVE area layouts.\n"
+		"profiles, feature masks, XSAVE area layouts, and scripts run on the model.\n"
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
