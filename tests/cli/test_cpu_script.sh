@@ -5,20 +5,10 @@
 #
 #   VXSAVE=build/tools/vxsave/vxsave SRCDIR=. bash tests/cli/test_cpu_script.sh
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-: "${VXSAVE:?set VXSAVE to the vxsave binary}"
-: "${SRCDIR:?set SRCDIR to the source tree}"
-case "$VXSAVE" in /*) ;; *) VXSAVE="$PWD/$VXSAVE" ;; esac
 EXAMPLES="$SRCDIR/docs/examples"
 DUMP="$SRCDIR/tests/fixtures/cpuid/host-amd-zen5-kvm.txt"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
 
 # run EXPECTED_EXIT ARGS...: run `vxsave cpu ARGS` with stdin from /dev/null; stdout and stderr
 # go to $tmp/out and $tmp/err.  Returns 1 (after reporting) if the exit code differs.
@@ -245,8 +235,4 @@ elif ! grep -q "not supported\|ENOTSUP" "$tmp/err"; then
 	fail "--host: exit $rc: $(head -c 300 "$tmp/err")"
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "test_cpu_script: all checks passed"
+finish test_cpu_script

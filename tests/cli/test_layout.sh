@@ -6,29 +6,7 @@
 #   VXSAVE=build/tools/vxsave/vxsave SRCDIR=. bash tests/cli/test_layout.sh
 #   UPDATE_GOLDEN=1 ... regenerates tests/cli/golden/layout-*.json (then review the diff)
 set -euo pipefail
-
-: "${VXSAVE:?set VXSAVE to the vxsave binary}"
-: "${SRCDIR:?set SRCDIR to the source tree}"
-GOLDEN="$SRCDIR/tests/cli/golden"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# json_get FILE EXPR: evaluate a Python expression over the JSON document `d`; `c` maps
-# component names to their entries.
-json_get() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-c = {e["name"]: e for e in d.get("components", [])}
-print(eval(sys.argv[2]))
-PY
-}
+. "$(dirname "$0")/lib.sh"
 
 # expect FILE EXPR VALUE: EXPR over FILE must print VALUE.
 expect() {
@@ -222,8 +200,4 @@ rc=0
 [ "$rc" = 1 ] || fail "--svg to an unwritable path: exit $rc, expected 1"
 grep -q "^vxsave: .*no/such/dir/x.svg" "$tmp/err" || fail "--svg error does not name the file"
 
-if [ "$failures" -ne 0 ]; then
-	echo "test_layout: $failures failure(s)" >&2
-	exit 1
-fi
-echo "test_layout: all checks passed"
+finish test_layout

@@ -6,18 +6,7 @@
 #   VXSAVE=build/tools/vxsave/vxsave SRCDIR=. bash tests/cli/test_profile.sh
 #   UPDATE_GOLDEN=1 ... regenerates tests/cli/golden/profile-*.json (then review the diff)
 set -euo pipefail
-
-: "${VXSAVE:?set VXSAVE to the vxsave binary}"
-: "${SRCDIR:?set SRCDIR to the source tree}"
-GOLDEN="$SRCDIR/tests/cli/golden"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # json_get FILE EXPR: a Python expression over the JSON document `d`; `c` maps component
 # names to their entries, `f` is the feature-flag object.
@@ -176,8 +165,4 @@ else
 	echo "note: --host not readable here: $(cat "$tmp/err")"
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "test_profile: $failures failure(s)" >&2
-	exit 1
-fi
-echo "test_profile: all checks passed"
+finish test_profile

@@ -4,16 +4,7 @@
 #
 #   VXSAVE=build/tools/vxsave/vxsave SRCDIR=. bash tests/cli/test_usage.sh
 set -euo pipefail
-
-: "${VXSAVE:?set VXSAVE to the vxsave binary}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # run EXPECTED_EXIT ARGS...: run vxsave (stdin from /dev/null), check the exit code; on failure
 # the message must start with "vxsave: ".  Output is left in $tmp/out and $tmp/err.
@@ -101,8 +92,4 @@ run 1 layout --svg "$tmp/no/such/dir/x.svg" && err_has "x.svg" "unwritable SVG p
 run 0 layout && [ ! -s "$tmp/err" ] || fail "vxsave layout wrote to stderr"
 run 0 profile list && [ ! -s "$tmp/err" ] || fail "vxsave profile list wrote to stderr"
 
-if [ "$failures" -ne 0 ]; then
-	echo "test_usage: $failures failure(s)" >&2
-	exit 1
-fi
-echo "test_usage: all checks passed"
+finish test_usage

@@ -557,6 +557,29 @@ static int need_words(struct parser *p, unsigned min, unsigned max, const char *
 	return 0;
 }
 
+
+/*
+ * The optional "OFFSET LENGTH" that may follow a buffer at word @first (fill, print): without
+ * it the statement covers the rest of the buffer.  Checks the range lies inside the buffer.
+ */
+static int parse_optional_range(struct parser *p, struct cs_stmt *stmt, unsigned first,
+				const char *command)
+{
+	int rc;
+
+	stmt->length = p->script->buffers[stmt->buffer].size - stmt->offset;
+	if (p->count == first + 1)
+		return parse_error(p, -EINVAL, "%s: OFFSET needs a LENGTH", command);
+	if (p->count == first + 2) {
+		rc = parse_area_offset(p, p->words[first], &stmt->where);
+		if (!rc)
+			rc = parse_u64(p, p->words[first + 1], "a length", &stmt->length);
+		if (rc)
+			return rc;
+	}
+	return check_range(p, stmt, stmt->length);
+}
+
 static int parse_fill(struct parser *p, struct cs_stmt *stmt)
 {
 	uint64_t byte;
@@ -571,17 +594,7 @@ static int parse_fill(struct parser *p, struct cs_stmt *stmt)
 	if (byte > 0xFF)
 		return parse_error(p, -EINVAL, "fill value '%s' is not a byte", p->words[2]);
 	stmt->mask = byte;
-	stmt->length = p->script->buffers[stmt->buffer].size - stmt->offset;
-	if (p->count == 4)
-		return parse_error(p, -EINVAL, "fill: OFFSET needs a LENGTH");
-	if (p->count == 5) {
-		rc = parse_area_offset(p, p->words[3], &stmt->where);
-		if (!rc)
-			rc = parse_u64(p, p->words[4], "a length", &stmt->length);
-		if (rc)
-			return rc;
-	}
-	return check_range(p, stmt, stmt->length);
+	return parse_optional_range(p, stmt, 3, "fill");
 }
 
 static int parse_width_word(struct parser *p, const char *word, uint64_t *width)
@@ -895,17 +908,7 @@ static int parse_print(struct parser *p, struct cs_stmt *stmt)
 		rc = parse_area(p, p->words[1], &stmt->buffer, &stmt->offset);
 	if (rc)
 		return rc;
-	stmt->length = p->script->buffers[stmt->buffer].size - stmt->offset;
-	if (p->count == 3)
-		return parse_error(p, -EINVAL, "print: OFFSET needs a LENGTH");
-	if (p->count == 4) {
-		rc = parse_area_offset(p, p->words[2], &stmt->where);
-		if (!rc)
-			rc = parse_u64(p, p->words[3], "a length", &stmt->length);
-		if (rc)
-			return rc;
-	}
-	return check_range(p, stmt, stmt->length);
+	return parse_optional_range(p, stmt, 2, "print");
 }
 
 /* "==" or "!=" at word @index. */
