@@ -88,8 +88,12 @@ static void choose_behaviour(const struct vx_profile *profile, struct cpu_behavi
 	/* C, G.3: AMD keeps FOP/FIP/FDP/FCS/FDS only while FSW.ES = 1, RstrFpErrPtrs or not. */
 	b->fpu_pointers_only_on_es = amd;
 	b->fcs_fds_zero = vx_profile_has(profile, VX_FEAT_FCS_FDS_DEPRECATED);
-	/* Differential runs: AMD keeps FIP/FDP as 57-bit sign-extended addresses. */
-	b->fpu_pointer_bits = amd ? 57 : 64;
+	/*
+	 * Differential runs: AMD keeps FIP/FDP as linear addresses sign-extended from the CPU's
+	 * linear-address width (CPUID 0x80000008 EAX[15:8]): 57 bits measured on a Zen 5 with LA57,
+	 * 48 bits on a Zen 3 (EPYC family 19h model 1).
+	 */
+	b->fpu_pointer_bits = amd ? vx_profile_linear_address_bits(profile) : 64;
 	/*
 	 * Differential runs (docs/differential-testing.md F6): LDMXCSR leaves XMODIFIED[1] alone.
 	 * Safe because XSAVEOPT stores MXCSR whenever RFBM[1]|RFBM[2], skipped or not (§5.2).

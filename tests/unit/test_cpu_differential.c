@@ -975,6 +975,9 @@ static int model_touch(struct diff *d, const struct dcase *c, struct vx_event *e
 			TRY(set_reg(d, d->ymmh[i], t + std_offset(d, 2) + 16 * i, ev));
 		if (d->xcr0 & ZMMH)
 			TRY(vx_cpu_use(d->cpu, SSE | AVX | ZMMH, ev));
+		else /* VINSERTI128 $1 (VEX.256) rewrites bits 127:0 too: SSE and AVX in use,
+		      * measured on a Zen 3 without AVX-512 (hardware-behaviour.md §A.3). */
+			TRY(vx_cpu_use(d->cpu, SSE | AVX, ev));
 	}
 	if ((touch & VX_HW_TOUCH_ZMM_HI256) && (d->xcr0 & ZMMH)) {
 		/* VINSERTI64X4 $1 into zmm0-15: bits 511:256; marks SSE, AVX, ZMM_Hi256. */
