@@ -45,8 +45,8 @@ enum vx_vector {
 enum vx_event_kind { VX_EVENT_NONE = 0, VX_EVENT_EXCEPTION, VX_EVENT_VMEXIT };
 
 /* VMX basic exit reasons the model produces (arch.md §5.4, §5.6, §5.8). */
-#define VX_EXIT_XSETBV 55u
-#define VX_EXIT_XSAVES 63u
+#define VX_EXIT_XSETBV	55u
+#define VX_EXIT_XSAVES	63u
 #define VX_EXIT_XRSTORS 64u
 
 /**
@@ -81,20 +81,20 @@ VX_API const char *vx_event_name(const struct vx_event *event, char *buf, size_t
 
 enum vx_cpu_mode {
 	VX_MODE_64BIT = 0, /* IA-32e 64-bit mode */
-	VX_MODE_COMPAT,    /* IA-32e compatibility mode, or legacy protected mode */
+	VX_MODE_COMPAT,	   /* IA-32e compatibility mode, or legacy protected mode */
 	VX_MODE_REAL,
 	VX_MODE_V86,
 };
 
-#define VX_CR0_PE VX_BIT(0)
-#define VX_CR0_EM VX_BIT(2)
-#define VX_CR0_TS VX_BIT(3)
-#define VX_CR0_WP VX_BIT(16)
-#define VX_CR0_AM VX_BIT(18)
-#define VX_CR4_OSFXSR VX_BIT(9)
+#define VX_CR0_PE      VX_BIT(0)
+#define VX_CR0_EM      VX_BIT(2)
+#define VX_CR0_TS      VX_BIT(3)
+#define VX_CR0_WP      VX_BIT(16)
+#define VX_CR0_AM      VX_BIT(18)
+#define VX_CR4_OSFXSR  VX_BIT(9)
 #define VX_CR4_OSXSAVE VX_BIT(18)
-#define VX_CR4_PKE VX_BIT(22)
-#define VX_CR4_CET VX_BIT(23)
+#define VX_CR4_PKE     VX_BIT(22)
+#define VX_CR4_CET     VX_BIT(23)
 
 /**
  * struct vx_cpu_control - the state that decides faults and tracking (not XSAVE-managed).
@@ -186,31 +186,27 @@ VX_API int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes,
 		       struct vx_event *event);
 
 /** XGETBV with ECX = @ecx (§5.7). */
-VX_API int vx_cpu_xgetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t *value,
-			 struct vx_event *event);
+VX_API int vx_cpu_xgetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t *value, struct vx_event *event);
 /** XSETBV with ECX = @ecx, EDX:EAX = @value (§5.8, rules §3.1). */
-VX_API int vx_cpu_xsetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t value,
-			 struct vx_event *event);
+VX_API int vx_cpu_xsetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t value, struct vx_event *event);
 
 /* MSRs the model implements (§3.2, §3.3, §7.2). */
-#define VX_MSR_IA32_XFD 0x1C4u
-#define VX_MSR_IA32_XFD_ERR 0x1C5u
-#define VX_MSR_IA32_U_CET 0x6A0u
-#define VX_MSR_IA32_S_CET 0x6A2u
-#define VX_MSR_IA32_PL0_SSP 0x6A4u
-#define VX_MSR_IA32_PL1_SSP 0x6A5u
-#define VX_MSR_IA32_PL2_SSP 0x6A6u
-#define VX_MSR_IA32_PL3_SSP 0x6A7u
+#define VX_MSR_IA32_XFD		0x1C4u
+#define VX_MSR_IA32_XFD_ERR	0x1C5u
+#define VX_MSR_IA32_U_CET	0x6A0u
+#define VX_MSR_IA32_S_CET	0x6A2u
+#define VX_MSR_IA32_PL0_SSP	0x6A4u
+#define VX_MSR_IA32_PL1_SSP	0x6A5u
+#define VX_MSR_IA32_PL2_SSP	0x6A6u
+#define VX_MSR_IA32_PL3_SSP	0x6A7u
 #define VX_MSR_IA32_INT_SSP_TAB 0x6A8u
-#define VX_MSR_IA32_PASID 0xD93u
-#define VX_MSR_IA32_XSS 0xDA0u
+#define VX_MSR_IA32_PASID	0xD93u
+#define VX_MSR_IA32_XSS		0xDA0u
 
 /** RDMSR (§7.2: #GP(0) at CPL>0 or for an MSR the profile does not have). */
-VX_API int vx_cpu_rdmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t *value,
-			struct vx_event *event);
+VX_API int vx_cpu_rdmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t *value, struct vx_event *event);
 /** WRMSR with the architectural value checks (§3.2, §3.3, §7.2). */
-VX_API int vx_cpu_wrmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t value,
-			struct vx_event *event);
+VX_API int vx_cpu_wrmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_event *event);
 /** Name of an MSR the model knows ("IA32_XSS"), or NULL. */
 VX_API const char *vx_msr_name(uint32_t msr);
 
@@ -284,6 +280,15 @@ VX_API void vx_cpu_mark_modified(struct vx_cpu *cpu, uint64_t components);
  */
 VX_API void vx_cpu_init_components(struct vx_cpu *cpu, uint64_t components);
 
+/**
+ * vx_cpu_vzeroupper() - VZEROUPPER: #UD unless AVX is enabled (XCR0[2], CR4.OSXSAVE), #NM with
+ * CR0.TS; then AVX and ZMM_Hi256 return to their initial configuration.  The whole ZMM0-15
+ * file is rewritten, so SSE counts as modified (XMM values kept), and on CPUs that track a
+ * legacy-SSE merge lazily (AMD family 19h, docs/hardware-behaviour.md §A.4) XINUSE[1] is
+ * re-evaluated by the XMM values.
+ */
+VX_API int vx_cpu_vzeroupper(struct vx_cpu *cpu, struct vx_event *event);
+
 /* ----------------------------------------------------------------------------------------- */
 /* Tracking state (arch.md §4)                                                                  */
 
@@ -309,8 +314,7 @@ VX_API void vx_cpu_xrstor_info(const struct vx_cpu *cpu, struct vx_xrstor_info *
  * without fault checks (for loading a model state into real registers).  -ENOBUFS if @len is
  * smaller than the standard size for XCR0.
  */
-VX_API int vx_cpu_to_standard_image(const struct vx_cpu *cpu, uint64_t mask, void *buf,
-				    size_t len);
+VX_API int vx_cpu_to_standard_image(const struct vx_cpu *cpu, uint64_t mask, void *buf, size_t len);
 /**
  * vx_cpu_from_standard_image() - set the user components in @mask (& XCR0) from a standard
  * image as XRSTOR64 would (XSTATE_BV decides load or init, and XINUSE), without fault checks

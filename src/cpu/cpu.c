@@ -68,6 +68,15 @@ static size_t place_components(const struct vx_profile *profile, struct cpu_fact
 	return total;
 }
 
+/* Display family from CPUID.1:EAX (base family, plus the extended family when it is 0xF). */
+static unsigned cpu_family(const struct vx_profile *profile)
+{
+	uint32_t eax = vx_profile_leaf(profile, 1, 0).eax;
+	unsigned family = (eax >> 8) & 0xFu;
+
+	return family == 0xF ? family + ((eax >> 20) & 0xFFu) : family;
+}
+
 /*
  * The choices of docs/cpu-model.md, with the defaults docs/hardware-behaviour.md measured.
  * Vendor-dependent facts come from CPUID (§1.1, §2.2).
@@ -105,6 +114,8 @@ static void choose_behaviour(const struct vx_profile *profile, struct cpu_behavi
 	 * XSTATE_BV[2] = 1 over stale bytes.  Reproduced so the model stays indistinguishable.
 	 */
 	b->sse_write_sets_avx_inuse = amd;
+	/* A.4, measured on a Zen 3 (family 19h model 1); assumed for the whole family 19h. */
+	b->xmm_merge_reevaluates = amd && cpu_family(profile) == 0x19;
 }
 
 static void power_on_control(struct vx_cpu *cpu)

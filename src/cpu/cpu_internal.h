@@ -16,26 +16,26 @@
 #include <vxsave/cpu.h>
 
 /* Legacy-region fields (arch.md §2.2). */
-#define LEG_FCW 0u
-#define LEG_FSW 2u
-#define LEG_FTW 4u
-#define LEG_FOP 6u
-#define LEG_FIP 8u
-#define LEG_FCS 12u
-#define LEG_FDP 16u
-#define LEG_FDS 20u
-#define LEG_ST0 32u
-#define LEG_ST_STRIDE 16u
-#define LEG_ST_BYTES 10u
-#define LEG_XMM_END 416u
+#define LEG_FCW		  0u
+#define LEG_FSW		  2u
+#define LEG_FTW		  4u
+#define LEG_FOP		  6u
+#define LEG_FIP		  8u
+#define LEG_FCS		  12u
+#define LEG_FDP		  16u
+#define LEG_FDS		  20u
+#define LEG_ST0		  32u
+#define LEG_ST_STRIDE	  16u
+#define LEG_ST_BYTES	  10u
+#define LEG_XMM_END	  416u
 #define LEG_XMM_END_32BIT 288u /* XMM0-7 only outside 64-bit mode (§2.2) */
-#define FSW_ES 0x80u
-#define U_CET_OFFSET 0u
-#define PL3_SSP_OFFSET 8u
+#define FSW_ES		  0x80u
+#define U_CET_OFFSET	  0u
+#define PL3_SSP_OFFSET	  8u
 
-#define MASK_X87 VX_BIT(VX_COMP_X87)
-#define MASK_SSE VX_BIT(VX_COMP_SSE)
-#define MASK_AVX VX_BIT(VX_COMP_AVX)
+#define MASK_X87    VX_BIT(VX_COMP_X87)
+#define MASK_SSE    VX_BIT(VX_COMP_SSE)
+#define MASK_AVX    VX_BIT(VX_COMP_AVX)
 #define MASK_LEGACY (MASK_X87 | MASK_SSE)
 
 /* What the profile says, decoded once at create so the instructions never parse CPUID. */
@@ -43,14 +43,14 @@ struct cpu_facts {
 	uint64_t xcr0_supported;
 	uint64_t xss_supported;
 	uint64_t xfd_supported;
-	uint64_t stored;  /* components >= 2 that have bytes in the cpu */
-	uint64_t align64; /* CPUID.(0xD,i).ECX[1] */
+	uint64_t stored;     /* components >= 2 that have bytes in the cpu */
+	uint64_t align64;    /* CPUID.(0xD,i).ECX[1] */
 	uint64_t supervisor; /* vx_supervisor_components(), kept here: the table walk is slow */
-	uint32_t size[VX_COMP_LIMIT];	     /* CPUID.(0xD,i).EAX: bytes in an area */
+	uint32_t size[VX_COMP_LIMIT];		 /* CPUID.(0xD,i).EAX: bytes in an area */
 	uint32_t standard_offset[VX_COMP_LIMIT]; /* CPUID.(0xD,i).EBX */
-	uint32_t store_offset[VX_COMP_LIMIT];    /* where the bytes are in cpu->bytes */
-	uint32_t store_size[VX_COMP_LIMIT];	     /* >= size; MSR-backed components get room */
-	uint8_t stored_list[VX_COMP_LIMIT];	     /* components in @stored, ascending */
+	uint32_t store_offset[VX_COMP_LIMIT];	 /* where the bytes are in cpu->bytes */
+	uint32_t store_size[VX_COMP_LIMIT];	 /* >= size; MSR-backed components get room */
+	uint8_t stored_list[VX_COMP_LIMIT];	 /* components in @stored, ascending */
 	unsigned stored_count;
 	uint32_t mxcsr_mask;
 	unsigned linear_address_bits;
@@ -63,16 +63,17 @@ struct cpu_facts {
  * Set once at create from the profile; the defaults follow docs/hardware-behaviour.md.
  */
 struct cpu_behaviour {
-	bool xinuse_clear_on_init_load; /* a loaded component equal to its init value: XINUSE=0 */
-	bool mxcsr_marks_sse_in_use;	/* XINUSE[1] reads as 1 while MXCSR != 0x1F80 */
-	bool xsaveopt_skips_init;	/* XSAVEOPT's init optimization */
-	bool xsaveopt_skips_unmodified; /* XSAVEOPT/XSAVES modified optimization */
-	bool misaligned_ac;		/* #AC instead of #GP at CPL3 with CR0.AM and EFLAGS.AC */
-	bool fpu_pointers_only_on_es;	/* AMD without RstrFpErrPtrs (§2.2) */
-	bool fcs_fds_zero;		/* CPUID.(7,0):EBX[13]: FCS/FDS stored as 0 */
-	unsigned fpu_pointer_bits;	/* FIP/FDP width; narrower values are sign-extended */
+	bool xinuse_clear_on_init_load;	 /* a loaded component equal to its init value: XINUSE=0 */
+	bool mxcsr_marks_sse_in_use;	 /* XINUSE[1] reads as 1 while MXCSR != 0x1F80 */
+	bool xsaveopt_skips_init;	 /* XSAVEOPT's init optimization */
+	bool xsaveopt_skips_unmodified;	 /* XSAVEOPT/XSAVES modified optimization */
+	bool misaligned_ac;		 /* #AC instead of #GP at CPL3 with CR0.AM and EFLAGS.AC */
+	bool fpu_pointers_only_on_es;	 /* AMD without RstrFpErrPtrs (§2.2) */
+	bool fcs_fds_zero;		 /* CPUID.(7,0):EBX[13]: FCS/FDS stored as 0 */
+	unsigned fpu_pointer_bits;	 /* FIP/FDP width; narrower values are sign-extended */
 	bool mxcsr_write_marks_modified; /* LDMXCSR sets XMODIFIED[1] */
 	bool sse_write_sets_avx_inuse;	 /* legacy-SSE write with ZMM_Hi256 in use: XINUSE[2] */
+	bool xmm_merge_reevaluates;	 /* Zen 3: see state_note_sse_merge() */
 };
 
 /* The architectural state that reset/copy/compare treat as a whole. */
@@ -81,6 +82,7 @@ struct cpu_state {
 	uint64_t s_cet, int_ssp_tab, ssp;
 	uint64_t xinuse, xmodified;
 	struct vx_xrstor_info xrstor_info;
+	bool xmm_merge_pending; /* a legacy-SSE write merged into live YMM uppers (Zen 3) */
 	uint16_t fcs, fds;
 	_Alignas(64) uint8_t legacy[VX_LEGACY_SIZE];
 };
@@ -169,25 +171,25 @@ static inline uint32_t cpu_mxcsr(const struct vx_cpu *cpu)
 
 /* ---- event.c ---- */
 void event_clear(struct vx_event *event);
-int raise_exception(struct vx_event *event, unsigned vector, const char *rule, const char *fmt,
-		    ...)
+int raise_exception(struct vx_event *event, unsigned vector, const char *rule, const char *fmt, ...)
 #ifdef __GNUC__
-	__attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 4, 5)))
 #endif
-	;
+    ;
 int raise_page_fault(struct vx_event *event, uint64_t address, bool write);
-int raise_vm_exit(struct vx_event *event, uint32_t reason, const char *rule, const char *fmt,
-		  ...)
+int raise_vm_exit(struct vx_event *event, uint32_t reason, const char *rule, const char *fmt, ...)
 #ifdef __GNUC__
-	__attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 4, 5)))
 #endif
-	;
+    ;
 
 /* ---- state.c: component images, init values, XINUSE ---- */
 void state_init_legacy(struct vx_cpu *cpu);
 void state_init_component(struct vx_cpu *cpu, unsigned component);
 bool state_component_is_init(const struct vx_cpu *cpu, unsigned component);
 uint64_t state_xinuse_visible(const struct vx_cpu *cpu);
+void state_note_sse_merge(struct vx_cpu *cpu);
+void state_resolve_sse_merge(struct vx_cpu *cpu);
 uint64_t state_xfd_armed(const struct vx_cpu *cpu);
 void state_mark_written(struct vx_cpu *cpu, uint64_t components);
 void state_mark_by_value(struct vx_cpu *cpu, unsigned component);
@@ -218,8 +220,7 @@ uint16_t x87_normalize_fsw(uint16_t fsw, uint16_t fcw);
 /* ---- msr.c: value checks shared with XRSTORS ---- */
 int msr_check_cet_control(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
 			  struct vx_event *event);
-int msr_check_ssp(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
-		  struct vx_event *event);
+int msr_check_ssp(const struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_event *event);
 int msr_check_pasid(const struct vx_cpu *cpu, uint64_t value, struct vx_event *event);
 
 /* ---- reg.c ---- */

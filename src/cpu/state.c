@@ -35,6 +35,7 @@ void state_init_component(struct vx_cpu *cpu, unsigned component)
 	}
 	if (component == VX_COMP_SSE) {
 		memset(cpu->state.legacy + VX_XMM_OFFSET, 0, LEG_XMM_END - VX_XMM_OFFSET);
+		cpu->state.xmm_merge_pending = false;
 		return;
 	}
 	if (cpu->facts.stored & VX_BIT(component))
@@ -92,6 +93,27 @@ uint64_t state_xinuse_visible(const struct vx_cpu *cpu)
 	if (cpu->behaviour.mxcsr_marks_sse_in_use && cpu_mxcsr(cpu) != VX_MXCSR_DEFAULT)
 		xinuse |= MASK_SSE;
 	return xinuse;
+}
+
+/*
+ * Measured on AMD family 19h (Zen 3, docs/hardware-behaviour.md §A.4): a legacy-SSE write of
+ * an XMM register while AVX is in use (the upper halves kept, a "merge") sets XINUSE[1] at
+ * once, but the next VZEROUPPER, or XSAVE/XSAVEOPT/XSAVEC saving AVX while it is in use,
+ * re-evaluates XINUSE[1] by value: all of XMM0-15 zero clears it.  VEX writes do not arm it.
+ */
+void state_note_sse_merge(struct vx_cpu *cpu)
+{
+	if (cpu->behaviour.xmm_merge_reevaluates && (cpu->state.xinuse & MASK_AVX))
+		cpu->state.xmm_merge_pending = true;
+}
+
+void state_resolve_sse_merge(struct vx_cpu *cpu)
+{
+	if (!cpu->state.xmm_merge_pending)
+		return;
+	cpu->state.xmm_merge_pending = false;
+	if (state_component_is_init(cpu, VX_COMP_SSE))
+		cpu->state.xinuse &= ~MASK_SSE;
 }
 
 /* §5.9: XFD is armed for component i iff XCR0[i] = 1 and IA32_XFD[i] = 1. */

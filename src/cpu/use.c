@@ -8,8 +8,8 @@
 #include "cpu/cpu_internal.h"
 
 /* State whose instructions check CR0.TS: x87, SSE, AVX and AVX-512 (§5.0 "AVX-class"). */
-#define TS_CHECKED_COMPONENTS                                                                 \
-	(MASK_X87 | MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_OPMASK) | VX_BIT(VX_COMP_ZMM_HI256) |  \
+#define TS_CHECKED_COMPONENTS                                                                      \
+	(MASK_X87 | MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_OPMASK) | VX_BIT(VX_COMP_ZMM_HI256) |     \
 	 VX_BIT(VX_COMP_HI16_ZMM))
 
 /* x87 and SSE are usable whatever XCR0 says; the other user components need XCR0 (§3.1). */
@@ -42,7 +42,8 @@ static int check_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *e
 		cpu->state.xfd_err = cpu->state.xfd & components;
 		return raise_exception(event, VX_VEC_NM, "arch.md §5.9",
 				       "components 0x%llx are XFD-armed (IA32_XFD 0x%llx)",
-				       (unsigned long long)armed, (unsigned long long)cpu->state.xfd);
+				       (unsigned long long)armed,
+				       (unsigned long long)cpu->state.xfd);
 	}
 	return 0;
 }
@@ -98,6 +99,10 @@ static void mark_after_write(struct vx_cpu *cpu, const struct vx_reg_info *reg)
 			cpu->state.xmodified |= bit;
 	} else {
 		state_mark_written(cpu, bit);
+		if (reg->component == VX_COMP_SSE)
+			state_note_sse_merge(cpu);
+		else if (VX_BIT(reg->component) & (MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256)))
+			cpu->state.xmm_merge_pending = false; /* a VEX/EVEX write settles it */
 		if (reg->component == VX_COMP_SSE && cpu->behaviour.sse_write_sets_avx_inuse &&
 		    (cpu->state.xinuse & VX_BIT(VX_COMP_ZMM_HI256)))
 			cpu->state.xinuse |= VX_BIT(VX_COMP_AVX);
@@ -156,6 +161,21 @@ int vx_cpu_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *event)
 	if (check_use(cpu, components, event))
 		return VX_FAULTED;
 	state_mark_written(cpu, components & cpu_known_components(cpu));
+	if (components & (MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256)))
+		cpu->state.xmm_merge_pending = false; /* §A.4: a VEX/EVEX write settles a merge */
+	return 0;
+}
+
+int vx_cpu_vzeroupper(struct vx_cpu *cpu, struct vx_event *event)
+{
+	if (!cpu)
+		return -EINVAL;
+	event_clear(event);
+	if (check_use(cpu, MASK_AVX, event))
+		return VX_FAULTED;
+	cpu->state.xmodified |= MASK_SSE;
+	state_resolve_sse_merge(cpu);
+	vx_cpu_init_components(cpu, (MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256)) & cpu->state.xcr0);
 	return 0;
 }
 

@@ -46,8 +46,7 @@ static int check_form(const struct vx_cpu *cpu, const struct restore_plan *p, co
 {
 	/* §5.6: XRSTORS has only the compacted form: XCOMP_BV[63] = 0 → #GP(0). */
 	if (p->xrstors && !p->compacted)
-		return header_fault(event, "arch.md §5.6", insn, "XCOMP_BV[63] = 0",
-				    p->xcomp_bv);
+		return header_fault(event, "arch.md §5.6", insn, "XCOMP_BV[63] = 0", p->xcomp_bv);
 	/* §5.5: the compacted form needs XSAVEC (CPUID.(0xD,1):EAX[1]). */
 	if (p->compacted && !cpu->facts.xsavec)
 		return header_fault(event, "arch.md §5.5", insn,
@@ -112,8 +111,7 @@ static void plan_compacted(struct vx_cpu *cpu, struct restore_plan *p)
 	p->layout = layout_compacted(cpu, p->format);
 }
 
-static uint32_t component_offset(const struct vx_cpu *cpu, const struct restore_plan *p,
-				 unsigned i)
+static uint32_t component_offset(const struct vx_cpu *cpu, const struct restore_plan *p, unsigned i)
 {
 	return p->compacted ? p->layout->offset[i] : cpu->facts.standard_offset[i];
 }
@@ -197,8 +195,8 @@ static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, con
 			   bool rex_w)
 {
 	uint8_t *xmm = cpu->state.legacy + VX_XMM_OFFSET;
-	uint32_t xmm_bytes = (cpu_in_64bit_mode(cpu) ? LEG_XMM_END : LEG_XMM_END_32BIT) -
-			     VX_XMM_OFFSET;
+	uint32_t xmm_bytes =
+	    (cpu_in_64bit_mode(cpu) ? LEG_XMM_END : LEG_XMM_END_32BIT) - VX_XMM_OFFSET;
 
 	if (p->to_restore & MASK_X87)
 		x87_load(cpu, area, rex_w);
@@ -265,6 +263,9 @@ static void update_tracking(struct vx_cpu *cpu, const struct restore_plan *p, ui
 			cpu->state.xinuse |= VX_BIT(i);
 	}
 	cpu->state.xmodified = ~p->rfbm & cpu_known_components(cpu);
+	/* §A.4: a restore that reaches the ZMM0-15 file settles a pending legacy-SSE merge. */
+	if (p->rfbm & ZMM0_15_COMPONENTS)
+		cpu->state.xmm_merge_pending = false;
 	info->valid = true;
 	info->cpl = cpu_effective_cpl(cpu);
 	info->vmx_non_root = cpu->control.vmx_non_root;

@@ -133,6 +133,8 @@ int exec_xsave_standard(struct vx_cpu *cpu, const struct insn_args *args, struct
 	/* §5.1: XSTATE_BV ← (OLD & ~RFBM) | (XINUSE & RFBM); XCOMP_BV and bytes 16-63 kept. */
 	uint64_t old = load_le64(area + VX_XSTATE_BV_OFFSET);
 	store_le64(area + VX_XSTATE_BV_OFFSET, (old & ~rfbm) | (xinuse & rfbm));
+	if (written & xinuse & MASK_AVX)
+		state_resolve_sse_merge(cpu);
 	return 0;
 }
 
@@ -186,8 +188,7 @@ static void save_compacted_components(const struct vx_cpu *cpu, uint8_t *area,
 	}
 }
 
-int exec_xsave_compacted(struct vx_cpu *cpu, const struct insn_args *args,
-			 struct vx_event *event)
+int exec_xsave_compacted(struct vx_cpu *cpu, const struct insn_args *args, struct vx_event *event)
 {
 	bool xsaves = args->desc->kind == INSN_XSAVES;
 	/* §5.3: RFBM = XCR0 & EDX:EAX; §5.4: XSAVES uses (XCR0 | IA32_XSS). */
@@ -217,10 +218,13 @@ int exec_xsave_compacted(struct vx_cpu *cpu, const struct insn_args *args,
 		save_sse(cpu, area);
 	}
 	save_compacted_components(cpu, area, layout, written);
-	/* §5.3/§5.4: XSTATE_BV ← TO_BE_SAVED (before the modified masking); XCOMP_BV ← 2^63|RFBM. */
+	/* §5.3/§5.4: XSTATE_BV ← TO_BE_SAVED (before the modified masking); XCOMP_BV ← 2^63|RFBM.
+	 */
 	store_le64(area + VX_XSTATE_BV_OFFSET, to_be_saved);
 	store_le64(area + VX_XCOMP_BV_OFFSET, xcomp_bv);
 	if (xsaves)
 		stop_trace_after_save(cpu, to_be_saved);
+	if (written & MASK_AVX)
+		state_resolve_sse_merge(cpu);
 	return 0;
 }

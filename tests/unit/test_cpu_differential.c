@@ -59,15 +59,15 @@
 #define DEFAULT_CASES	   300000u
 #define DEFAULT_CASES_ASAN 60000u
 #define DEFAULT_SEED	   UINT64_C(0x7658534156454449) /* "vXSAVEDI" */
-#define MAX_FAILURES	   10u			      /* per category */
-#define HW_RETRIES	   2u			      /* re-runs of a disagreeing hardware case */
+#define MAX_FAILURES	   10u				/* per category */
+#define HW_RETRIES	   2u				/* re-runs of a disagreeing hardware case */
 
 /* The memory arena: four 4 KiB regions, identical on both sides before every case. */
 #define REGION	  4096u
-#define LOAD_OFF  0u	     /* the load image (XRSTOR64'd first) */
-#define TOUCH_OFF 4096u	     /* values the touches write */
-#define PRE_OFF	  8192u	     /* the pre XRSTOR's area */
-#define OP_OFF	  12288u     /* a fresh canary-filled area for the instruction under test */
+#define LOAD_OFF  0u	 /* the load image (XRSTOR64'd first) */
+#define TOUCH_OFF 4096u	 /* values the touches write */
+#define PRE_OFF	  8192u	 /* the pre XRSTOR's area */
+#define OP_OFF	  12288u /* a fresh canary-filled area for the instruction under test */
 #define ARENA	  (4 * REGION)
 
 #define X87   VX_BIT(0)
@@ -83,9 +83,9 @@
 enum { CAT_A, CAT_B, CAT_C, CAT_COUNT };
 static const char cat_letter[CAT_COUNT] = {'a', 'b', 'c'};
 static const char *const cat_title[CAT_COUNT] = {
-	"XSAVE/XSAVEC/XSAVEOPT (+64) of random states",
-	"XRSTOR/XRSTOR64 of real and mutated areas",
-	"XGETBV(1) after touches and XRSTOR",
+    "XSAVE/XSAVEC/XSAVEOPT (+64) of random states",
+    "XRSTOR/XRSTOR64 of real and mutated areas",
+    "XGETBV(1) after touches and XRSTOR",
 };
 
 /* Where a step of the sequence faulted (numbering of enum vx_hw_stage). */
@@ -102,7 +102,7 @@ struct diff {
 	uint8_t *stage; /* the case's initial arena, for re-runs */
 	struct vx_memory mem;
 	struct vx_cpu *cpu;
-	struct vx_cpu *tmpl; /* XCR0 set, CPL 3: the state every case starts from */
+	struct vx_cpu *tmpl;	/* XCR0 set, CPL 3: the state every case starts from */
 	struct vx_cpu *scratch; /* for looking at the model without side effects */
 	uint8_t *scratch_area;
 	const struct vx_reg_info *xmm[16], *ymmh[16], *zmmh[16], *hi16[16], *k[8], *st[8];
@@ -179,11 +179,16 @@ static double now_seconds(void)
 static const char *hw_op_name(enum vx_hw_op op)
 {
 	static const char *const names[VX_HW_OP_COUNT] = {
-		[VX_HW_OP_NONE] = "none",	    [VX_HW_OP_XSAVE] = "XSAVE",
-		[VX_HW_OP_XSAVE64] = "XSAVE64",	    [VX_HW_OP_XSAVEOPT] = "XSAVEOPT",
-		[VX_HW_OP_XSAVEOPT64] = "XSAVEOPT64", [VX_HW_OP_XSAVEC] = "XSAVEC",
-		[VX_HW_OP_XSAVEC64] = "XSAVEC64",	    [VX_HW_OP_XRSTOR] = "XRSTOR",
-		[VX_HW_OP_XRSTOR64] = "XRSTOR64",	    [VX_HW_OP_XGETBV] = "XGETBV(1)",
+	    [VX_HW_OP_NONE] = "none",
+	    [VX_HW_OP_XSAVE] = "XSAVE",
+	    [VX_HW_OP_XSAVE64] = "XSAVE64",
+	    [VX_HW_OP_XSAVEOPT] = "XSAVEOPT",
+	    [VX_HW_OP_XSAVEOPT64] = "XSAVEOPT64",
+	    [VX_HW_OP_XSAVEC] = "XSAVEC",
+	    [VX_HW_OP_XSAVEC64] = "XSAVEC64",
+	    [VX_HW_OP_XRSTOR] = "XRSTOR",
+	    [VX_HW_OP_XRSTOR64] = "XRSTOR64",
+	    [VX_HW_OP_XGETBV] = "XGETBV(1)",
 	};
 
 	return (unsigned)op < VX_HW_OP_COUNT && names[op] ? names[op] : "?";
@@ -244,12 +249,17 @@ static void touch_names(uint64_t t, char *buf, size_t len)
 		uint64_t bit;
 		const char *name;
 	} names[] = {
-		{VX_HW_TOUCH_X87, "x87(FXRSTOR64)"}, {VX_HW_TOUCH_SSE, "SSE"},
-		{VX_HW_TOUCH_AVX, "AVX"},	       {VX_HW_TOUCH_ZMM_HI256, "ZMM_Hi256"},
-		{VX_HW_TOUCH_HI16_ZMM, "Hi16_ZMM"},    {VX_HW_TOUCH_OPMASK, "opmask"},
-		{VX_HW_TOUCH_FNINIT, "FNINIT"},	       {VX_HW_TOUCH_FLDZ_FSTP, "FLDZ;FSTP"},
-		{VX_HW_TOUCH_LDMXCSR, "LDMXCSR"},      {VX_HW_TOUCH_VZEROUPPER, "VZEROUPPER"},
-		{VX_HW_TOUCH_VZEROALL, "VZEROALL"},
+	    {VX_HW_TOUCH_X87, "x87(FXRSTOR64)"},
+	    {VX_HW_TOUCH_SSE, "SSE"},
+	    {VX_HW_TOUCH_AVX, "AVX"},
+	    {VX_HW_TOUCH_ZMM_HI256, "ZMM_Hi256"},
+	    {VX_HW_TOUCH_HI16_ZMM, "Hi16_ZMM"},
+	    {VX_HW_TOUCH_OPMASK, "opmask"},
+	    {VX_HW_TOUCH_FNINIT, "FNINIT"},
+	    {VX_HW_TOUCH_FLDZ_FSTP, "FLDZ;FSTP"},
+	    {VX_HW_TOUCH_LDMXCSR, "LDMXCSR"},
+	    {VX_HW_TOUCH_VZEROUPPER, "VZEROUPPER"},
+	    {VX_HW_TOUCH_VZEROALL, "VZEROALL"},
 	};
 	size_t n = 0;
 
@@ -415,7 +425,8 @@ static void gen_x87(struct diff_rng *r, uint8_t *a, enum style s)
 		a[4] = (uint8_t)(1u << diff_below(r, 8));
 		break;
 	case 3:
-		a[32 + 16 * diff_below(r, 8) + diff_below(r, 10)] = (uint8_t)(1 + diff_below(r, 255));
+		a[32 + 16 * diff_below(r, 8) + diff_below(r, 10)] =
+		    (uint8_t)(1 + diff_below(r, 255));
 		break;
 	case 4: {
 		uint16_t fcw = (uint16_t)(VX_FCW_DEFAULT & ~(1u << diff_below(r, 6)));
@@ -485,7 +496,11 @@ static uint64_t gen_state(const struct diff *d, struct diff_rng *r, uint8_t *img
 			gen_bytes(r, img + VX_XMM_OFFSET, 256, 16, s);
 		else
 			gen_bytes(r, img + std_offset(d, i), comp_size(d, i),
-				  i == 5 ? 8 : i == 2 ? 16 : i == 6 ? 32 : 64, s);
+				  i == 5   ? 8
+				  : i == 2 ? 16
+				  : i == 6 ? 32
+					   : 64,
+				  s);
 	}
 	diff_st32(img + VX_MXCSR_OFFSET, gen_mxcsr(r));
 	memset(img + VX_HEADER_OFFSET, 0, VX_HEADER_SIZE);
@@ -590,9 +605,9 @@ static bool fldz_allowed(const uint8_t *load, uint64_t load_bv, const uint8_t *t
 /* Touches with probability @pct each (single-instruction touches half as often). */
 static void gen_touches(const struct diff *d, struct dcase *c, struct diff_rng *r, unsigned pct)
 {
-	static const uint64_t comp_touch[] = {VX_HW_TOUCH_X87, VX_HW_TOUCH_SSE, VX_HW_TOUCH_AVX,
-					      VX_HW_TOUCH_ZMM_HI256, VX_HW_TOUCH_HI16_ZMM,
-					      VX_HW_TOUCH_OPMASK};
+	static const uint64_t comp_touch[] = {VX_HW_TOUCH_X87,	    VX_HW_TOUCH_SSE,
+					      VX_HW_TOUCH_AVX,	    VX_HW_TOUCH_ZMM_HI256,
+					      VX_HW_TOUCH_HI16_ZMM, VX_HW_TOUCH_OPMASK};
 	static const uint64_t one_touch[] = {VX_HW_TOUCH_FNINIT, VX_HW_TOUCH_LDMXCSR,
 					     VX_HW_TOUCH_VZEROUPPER, VX_HW_TOUCH_VZEROALL};
 	uint8_t *t = d->stage + TOUCH_OFF;
@@ -607,8 +622,7 @@ static void gen_touches(const struct diff *d, struct dcase *c, struct diff_rng *
 			touches |= one_touch[i];
 	if ((touches & (VX_HW_TOUCH_VZEROUPPER | VX_HW_TOUCH_VZEROALL)) && !(d->xcr0 & AVX))
 		touches &= ~(VX_HW_TOUCH_VZEROUPPER | VX_HW_TOUCH_VZEROALL);
-	if (diff_chance(r, pct / 2) &&
-	    fldz_allowed(d->stage + LOAD_OFF, c->load_bv, t, touches))
+	if (diff_chance(r, pct / 2) && fldz_allowed(d->stage + LOAD_OFF, c->load_bv, t, touches))
 		touches |= VX_HW_TOUCH_FLDZ_FSTP;
 	c->touch = touches;
 	c->fsw_cc_undefined = (touches & VX_HW_TOUCH_FLDZ_FSTP) != 0;
@@ -668,10 +682,9 @@ static void gen_common(const struct diff *d, struct dcase *c, struct diff_rng *r
 /* (a): a random state, touches, maybe a pre XRSTOR (same or other address), a patch, a save. */
 static void gen_case_a(struct diff *d, struct dcase *c, struct diff_rng *r)
 {
-	static const enum vx_hw_op ops[] = {VX_HW_OP_XSAVE,	 VX_HW_OP_XSAVE64,
-					    VX_HW_OP_XSAVEC,	 VX_HW_OP_XSAVEC64,
-					    VX_HW_OP_XSAVEOPT,	 VX_HW_OP_XSAVEOPT64,
-					    VX_HW_OP_XSAVEOPT,	 VX_HW_OP_XSAVEOPT64};
+	static const enum vx_hw_op ops[] = {
+	    VX_HW_OP_XSAVE,    VX_HW_OP_XSAVE64,    VX_HW_OP_XSAVEC,   VX_HW_OP_XSAVEC64,
+	    VX_HW_OP_XSAVEOPT, VX_HW_OP_XSAVEOPT64, VX_HW_OP_XSAVEOPT, VX_HW_OP_XSAVEOPT64};
 	unsigned where = diff_below(r, 100);
 
 	gen_common(d, c, r);
@@ -714,9 +727,9 @@ static uint64_t pick_bit(struct diff_rng *r)
 
 static void append(char *buf, size_t len, const char *fmt, ...)
 #ifdef __GNUC__
-	__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-	;
+    ;
 
 static void append(char *buf, size_t len, const char *fmt, ...)
 {
@@ -934,11 +947,11 @@ static int model_touch(struct diff *d, const struct dcase *c, struct vx_event *e
 	uint64_t touch = c->touch;
 	int rc;
 
-#define TRY(expr)                                                                              \
-	do {                                                                                   \
-		rc = (expr);                                                                   \
-		if (rc)                                                                        \
-			return rc;                                                             \
+#define TRY(expr)                                                                                  \
+	do {                                                                                       \
+		rc = (expr);                                                                       \
+		if (rc)                                                                            \
+			return rc;                                                                 \
 	} while (0)
 
 	if (touch & VX_HW_TOUCH_X87) {
@@ -1031,12 +1044,8 @@ static int model_touch(struct diff *d, const struct dcase *c, struct vx_event *e
 	}
 	if (touch & VX_HW_TOUCH_LDMXCSR)
 		TRY(set_reg(d, d->mxcsr, t + VX_MXCSR_OFFSET, ev));
-	if (touch & VX_HW_TOUCH_VZEROUPPER) {
-		/* Zeroes bits 511:128 of zmm0-15; measured: also counts as modifying SSE (the
-		 * whole zmm0-15 register file is written), XMM values and XINUSE[1] kept. */
-		TRY(model_mark_modified(d, SSE, ev));
-		vx_cpu_init_components(d->cpu, (AVX | ZMMH) & d->xcr0);
-	}
+	if (touch & VX_HW_TOUCH_VZEROUPPER)
+		TRY(vx_cpu_vzeroupper(d->cpu, ev));
 	if (touch & VX_HW_TOUCH_VZEROALL) {
 		/* VZEROALL zeroes zmm0-15 and leaves MXCSR alone; vx_cpu_init_components(SSE)
 		 * also resets MXCSR (its documented choice), so MXCSR is put back. */
@@ -1054,8 +1063,8 @@ static void model_record(struct model_out *o, int stage, int rc, const struct vx
 {
 	o->stage = stage;
 	if (rc == VX_FAULTED) {
-		o->vector = ev->kind == VX_EVENT_VMEXIT ? 1000 + (int)ev->exit_reason
-							: (int)ev->vector;
+		o->vector =
+		    ev->kind == VX_EVENT_VMEXIT ? 1000 + (int)ev->exit_reason : (int)ev->vector;
 		snprintf(o->reason, sizeof(o->reason), "%s: %s", ev->rule ? ev->rule : "?",
 			 ev->reason);
 	} else {
@@ -1075,8 +1084,8 @@ static void trace(const struct diff *d, const char *step)
 	printf("    model after %-8s XINUSE(xgetbv)=0x%02" PRIx64 " XMODIFIED=0x%02" PRIx64
 	       " XRSTOR_INFO=%s cpl %u area%+lld compmask 0x%" PRIx64 "\n",
 	       step, vx_cpu_xinuse(d->cpu), vx_cpu_xmodified(d->cpu) & 0xFF,
-	       xi.valid ? "valid" : "invalid", xi.cpl,
-	       (long long)(xi.linear_address - d->mem.base), xi.compmask);
+	       xi.valid ? "valid" : "invalid", xi.cpl, (long long)(xi.linear_address - d->mem.base),
+	       xi.compmask);
 }
 
 static void model_run(struct diff *d, const struct dcase *c, struct model_out *o)
@@ -1219,8 +1228,8 @@ static void arena_byte_name(const struct diff *d, const struct dcase *c, size_t 
 		return;
 	}
 	area_byte_name(d, (uint32_t)(off % REGION), false, 0, true, field, sizeof(field));
-	snprintf(buf, len, "%s+0x%03x %s", reg < 4 ? region[reg] : "?",
-		 (unsigned)(off % REGION), field);
+	snprintf(buf, len, "%s+0x%03x %s", reg < 4 ? region[reg] : "?", (unsigned)(off % REGION),
+		 field);
 }
 
 static void regs_byte_name(const struct diff *d, const struct dcase *c, size_t off, char *buf,
@@ -1258,8 +1267,7 @@ static unsigned diff_bytes(const struct diff *d, const struct dcase *c, enum whe
 		return 0;
 	if (w == IN_REGS && !c->fsw_cc_undefined && memcmp(hw, md, 416) == 0 &&
 	    (n <= VX_EXTENDED_OFFSET ||
-	     memcmp(hw + VX_EXTENDED_OFFSET, md + VX_EXTENDED_OFFSET,
-		    n - VX_EXTENDED_OFFSET) == 0))
+	     memcmp(hw + VX_EXTENDED_OFFSET, md + VX_EXTENDED_OFFSET, n - VX_EXTENDED_OFFSET) == 0))
 		return 0;
 	for (size_t off = 0; off < n; off++) {
 		uint8_t x = (uint8_t)((hw[off] ^ md[off]) & ~ignored_bits(c, w, off));
@@ -1311,13 +1319,14 @@ static void describe(const struct diff *d, const struct dcase *c)
 	printf("FAIL [%c] seed=0x%016" PRIx64 " case=%" PRIu64 " op=%s mask=0x%" PRIx64
 	       " area=%s+0x%x\n",
 	       cat_letter[c->cat], d->seed, c->index, hw_op_name(c->op), c->mask,
-	       c->op_off >= OP_OFF ? "op" : c->op_off >= PRE_OFF ? "pre(same address)"
-							 : "load(same address)",
+	       c->op_off >= OP_OFF    ? "op"
+	       : c->op_off >= PRE_OFF ? "pre(same address)"
+				      : "load(same address)",
 	       c->op_off % REGION);
 	printf("    load XSTATE_BV=0x%" PRIx64 " touches=%s", c->load_bv, touches);
 	if (c->pre != VX_HW_PRE_NONE)
-		printf(" pre=%s(%s) pre_mask=0x%" PRIx64, c->pre == VX_HW_PRE_XRSTOR ? "XRSTOR"
-									 : "XRSTOR64",
+		printf(" pre=%s(%s) pre_mask=0x%" PRIx64,
+		       c->pre == VX_HW_PRE_XRSTOR ? "XRSTOR" : "XRSTOR64",
 		       c->pre_compacted ? "compacted" : "standard", c->pre_mask);
 	if (c->patch_len) {
 		printf(" patch=+0x%x/%u:", c->patch_off % REGION, c->patch_len);
@@ -1351,16 +1360,18 @@ static unsigned compare(struct diff *d, const struct dcase *c, const struct vx_h
 	if (hv != o->vector || hs != o->stage) {
 		bad++;
 		if (print)
-			printf("  fault: hw %s (vector %d, stage %d, signal %d/%d)  model %s (vector "
-			       "%d, stage %d)%s%s\n",
-			       vector_name(hv), hv, hs, h->signo, h->si_code, vector_name(o->vector),
-			       o->vector, o->stage, o->reason[0] ? "\n    model says: " : "",
-			       o->reason);
+			printf(
+			    "  fault: hw %s (vector %d, stage %d, signal %d/%d)  model %s (vector "
+			    "%d, stage %d)%s%s\n",
+			    vector_name(hv), hv, hs, h->signo, h->si_code, vector_name(o->vector),
+			    o->vector, o->stage, o->reason[0] ? "\n    model says: " : "",
+			    o->reason);
 	}
 	if (diff_bytes(d, c, IN_ARENA, d->hw, d->md, ARENA, false)) {
 		bad++;
 		if (print) {
-			printf("  memory differs (hw vs model, every region canary-filled alike):\n");
+			printf(
+			    "  memory differs (hw vs model, every region canary-filled alike):\n");
 			diff_bytes(d, c, IN_ARENA, d->hw, d->md, ARENA, true);
 		}
 	}
@@ -1419,8 +1430,8 @@ static void field_only(char *name)
 		*cut = 0;
 }
 
-static size_t first_diff(const struct dcase *c, enum where w, const uint8_t *hw,
-			 const uint8_t *md, size_t n)
+static size_t first_diff(const struct dcase *c, enum where w, const uint8_t *hw, const uint8_t *md,
+			 size_t n)
 {
 	for (size_t off = 0; off < n; off++)
 		if ((hw[off] ^ md[off]) & ~ignored_bits(c, w, off))
@@ -1466,7 +1477,8 @@ static void count_signature(struct diff *d, const struct dcase *c)
 		if (d->sig[c->cat][i].count && strcmp(d->sig[c->cat][i].text, text))
 			continue;
 		if (!d->sig[c->cat][i].count) {
-			snprintf(d->sig[c->cat][i].text, sizeof(d->sig[c->cat][i].text), "%s", text);
+			snprintf(d->sig[c->cat][i].text, sizeof(d->sig[c->cat][i].text), "%s",
+				 text);
 			d->sig[c->cat][i].first_case = c->index;
 		}
 		d->sig[c->cat][i].count++;
@@ -1560,14 +1572,14 @@ static bool find_regs(struct diff *d)
 {
 	char name[16];
 
-#define LOOKUP(dst, ...)                                                                       \
-	do {                                                                                   \
-		snprintf(name, sizeof(name), __VA_ARGS__);                                     \
-		(dst) = vx_reg_lookup(name);                                                   \
-		if (!(dst)) {                                                                  \
-			fprintf(stderr, "model register '%s' not found\n", name);              \
-			return false;                                                          \
-		}                                                                              \
+#define LOOKUP(dst, ...)                                                                           \
+	do {                                                                                       \
+		snprintf(name, sizeof(name), __VA_ARGS__);                                         \
+		(dst) = vx_reg_lookup(name);                                                       \
+		if (!(dst)) {                                                                      \
+			fprintf(stderr, "model register '%s' not found\n", name);                  \
+			return false;                                                              \
+		}                                                                                  \
 	} while (0)
 	for (unsigned i = 0; i < 16; i++) {
 		LOOKUP(d->xmm[i], "xmm%u", i);
@@ -1582,8 +1594,8 @@ static bool find_regs(struct diff *d)
 	LOOKUP(d->mxcsr, "mxcsr");
 	LOOKUP(d->fsw, "fsw");
 	{
-		static const char *const x87[] = {"fcw", "fsw", "ftw", "fop", "fip", "fcs",
-						  "fdp", "fds"};
+		static const char *const x87[] = {"fcw", "fsw", "ftw", "fop",
+						  "fip", "fcs", "fdp", "fds"};
 
 		for (unsigned i = 0; i < 8; i++) {
 			LOOKUP(d->x87_regs[i], "%s", x87[i]);
@@ -1783,7 +1795,8 @@ int main(void)
 	for (unsigned cat = 0; cat < CAT_COUNT; cat++)
 		for (unsigned i = 0; i < 32 && d->sig[cat][i].count; i++)
 			printf("  [%c] %5u x %s(first: case %" PRIu64 ")\n", cat_letter[cat],
-			       d->sig[cat][i].count, d->sig[cat][i].text, d->sig[cat][i].first_case);
+			       d->sig[cat][i].count, d->sig[cat][i].text,
+			       d->sig[cat][i].first_case);
 	if (d->hw_arch_violations)
 		printf("  NOTE: %u hardware XINUSE=0-but-not-init observations (arch.md §4)\n",
 		       d->hw_arch_violations);

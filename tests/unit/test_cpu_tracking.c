@@ -592,6 +592,160 @@ static void test_xsaves_modified_optimization(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/*
+ * docs/hardware-behaviour.md §A.4, measured on an EPYC family 19h model 1 (Zen 3): legacy-SSE
+ * writes of zeros into XMM0-15 while AVX is in use leave XINUSE[1] = 1 until VZEROUPPER, or an
+ * XSAVE-family save that writes AVX while it is in use, re-evaluates it by value.  A VEX write
+ * settles the merge first.  Expected values are the XGETBV(1) results measured on that CPU
+ * (XCR0 = 7, MXCSR = 0x1F80); a family 1Ah part (Zen 5) was measured without the effect.
+ */
+enum merge_then {
+	THEN_NOTHING,
+	THEN_XSAVE64,
+	THEN_XSAVEOPT64,
+	THEN_XSAVEC64,
+	THEN_VZEROUPPER,
+	THEN_VEX_XSAVE64
+};
+
+struct merge_case {
+	const char *what;
+	unsigned family; /* 0x19 or 0x1A: CPUID.1 extended family of the zen4 profile edited */
+	uint64_t load_bv;
+	bool zeros; /* the legacy-SSE writes store zeros (else a pattern) */
+	enum merge_then then;
+	uint64_t rfbm;
+	uint64_t xinuse;
+};
+
+static const struct merge_case merge_cases[] = {
+    {.what = "no re-evaluation yet",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_NOTHING,
+     .xinuse = 6},
+    {.what = "XSAVE64 saving AVX",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_XSAVE64,
+     .rfbm = 7,
+     .xinuse = 4},
+    {.what = "XSAVEOPT64 saving AVX",
+     .family = 0x19,
+     .load_bv = 4,
+     .zeros = true,
+     .then = THEN_XSAVEOPT64,
+     .rfbm = 4,
+     .xinuse = 4},
+    {.what = "XSAVEC64 saving AVX",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_XSAVEC64,
+     .rfbm = 6,
+     .xinuse = 4},
+    {.what = "XSAVE64 without AVX in RFBM",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_XSAVE64,
+     .rfbm = 3,
+     .xinuse = 6},
+    {.what = "AVX not in use: no merge",
+     .family = 0x19,
+     .load_bv = 2,
+     .zeros = true,
+     .then = THEN_XSAVE64,
+     .rfbm = 7,
+     .xinuse = 2},
+    {.what = "non-zero XMM stay in use",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = false,
+     .then = THEN_XSAVE64,
+     .rfbm = 7,
+     .xinuse = 6},
+    {.what = "VZEROUPPER",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_VZEROUPPER,
+     .xinuse = 0},
+    {.what = "VZEROUPPER, non-zero XMM",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = false,
+     .then = THEN_VZEROUPPER,
+     .xinuse = 2},
+    {.what = "a VEX write settles the merge",
+     .family = 0x19,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_VEX_XSAVE64,
+     .rfbm = 7,
+     .xinuse = 6},
+    {.what = "family 1Ah keeps XINUSE[1]",
+     .family = 0x1A,
+     .load_bv = 6,
+     .zeros = true,
+     .then = THEN_XSAVE64,
+     .rfbm = 7,
+     .xinuse = 6},
+};
+
+static void merge_then_run(struct tu *t, const struct merge_case *c)
+{
+	static const enum vx_insn insn[] = {[THEN_XSAVE64] = VX_INSN_XSAVE64,
+					    [THEN_XSAVEOPT64] = VX_INSN_XSAVEOPT64,
+					    [THEN_XSAVEC64] = VX_INSN_XSAVEC64,
+					    [THEN_VEX_XSAVE64] = VX_INSN_XSAVE64};
+	struct vx_event ev;
+
+	if (c->then == THEN_VZEROUPPER) {
+		assert_int_equal(vx_cpu_vzeroupper(t->cpu, &ev), 0);
+		return;
+	}
+	if (c->then == THEN_VEX_XSAVE64)
+		tu_set_pat(t, "ymmh0", 9);
+	if (c->then != THEN_NOTHING)
+		tu_run(t, insn[c->then], A1, c->rfbm);
+}
+
+static void test_amd_sse_merge_reevaluation(void **state)
+{
+	(void)state;
+	for (size_t n = 0; n < sizeof(merge_cases) / sizeof(merge_cases[0]); n++) {
+		const struct merge_case *c = &merge_cases[n];
+		struct vx_profile p;
+		struct tu t;
+		char name[8];
+
+		tu_load_profile(&p, "zen4");
+		tu_profile_edit(&p, 1, 0, VX_EAX, 0xFFu << 20, (c->family - 0xF) << 20);
+		tu_open_profile(&t, &p);
+		tu_xsetbv(&t, 0x7);
+		prep_area(&t, A0, c->load_bv, 0);
+		for (unsigned i = 0; i < 16; i++)
+			tu_mem_pat(&t, A0 + 160 + 16 * i, 16, 100 + i);
+		tu_mem_pat(&t, A0 + 576, 256, 7);
+		tu_run(&t, VX_INSN_XRSTOR64, A0, TU_ALL);
+		for (unsigned i = 0; i < 16; i++) {
+			snprintf(name, sizeof(name), "xmm%u", i);
+			if (c->zeros)
+				tu_set_u64(&t, name, 0);
+			else
+				tu_set_pat(&t, name, 200 + i);
+		}
+		merge_then_run(&t, c);
+		TU_CHECK(tu_xgetbv(&t, 1) == c->xinuse, "%s: XGETBV(1) = %#llx, measured %#llx",
+			 c->what, (unsigned long long)tu_xgetbv(&t, 1),
+			 (unsigned long long)c->xinuse);
+		tu_close(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(test_xgetbv1_subset_of_xcr0),
 	    cmocka_unit_test(test_xsaveopt_equals_xsave),
 	    cmocka_unit_test(test_xsaves_modified_optimization),
+	    cmocka_unit_test(test_amd_sse_merge_reevaluation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
