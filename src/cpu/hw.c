@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* REG_RIP & co. in <sys/ucontext.h> */
 #endif
 
+#include "vxsave/arch.h"
 #include "vxsave/cpu_hw.h"
 
 #include <errno.h>
@@ -109,25 +110,6 @@ extern const char vx_hw_asm_fault_begin[];
 extern const char vx_hw_asm_fault_end[];
 extern const char vx_hw_asm_recover[];
 
-static void cpuid_raw(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
-{
-	uint32_t a, b, c, d;
-
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-	r[0] = a;
-	r[1] = b;
-	r[2] = c;
-	r[3] = d;
-}
-
-static uint64_t xgetbv_raw(uint32_t index)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 bool vx_hw_supported(void)
 {
 	return true;
@@ -135,89 +117,113 @@ bool vx_hw_supported(void)
 
 int vx_hw_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
+	struct vx_cpuid_regs r;
+
 	if (!out)
 		return -EINVAL;
-	cpuid_raw(leaf, subleaf, out);
+	vx_host_cpuid(NULL, leaf, subleaf, &r);
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
 	return 0;
 }
 
+/* Vendor string, family/model/stepping: CPUID 0 and 1 as the profile holds them. */
+static void host_identity(const struct vx_profile *p, struct vx_hw_host *host)
+{
+	struct vx_cpuid_regs r = vx_profile_leaf(p, 0, 0);
+	uint32_t eax = vx_profile_leaf(p, 1, 0).eax;
+	uint32_t base_family = (eax >> 8) & 0xF, base_model = (eax >> 4) & 0xF;
+
+	memcpy(host->vendor + 0, &r.ebx, 4);
+	memcpy(host->vendor + 4, &r.edx, 4);
+	memcpy(host->vendor + 8, &r.ecx, 4);
+	host->vendor[12] = '\0';
+	host->family = base_family == 0xF ? base_family + ((eax >> 20) & 0xFF) : base_family;
+	host->model = (base_family == 0xF || base_family == 0x6)
+			  ? (((eax >> 16) & 0xF) << 4) | base_model
+			  : base_model;
+	host->stepping = eax & 0xF;
+}
+
+static void host_features(const struct vx_profile *p, struct vx_hw_host *host)
+{
+	host->has_xsave = vx_profile_has(p, VX_FEAT_XSAVE);
+	host->has_osxsave = vx_profile_has(p, VX_FEAT_OSXSAVE);
+	host->has_avx = vx_profile_has(p, VX_FEAT_AVX);
+	host->has_fdp_excp_only = vx_profile_has(p, VX_FEAT_FDP_EXCP_ONLY);
+	host->has_fcs_fds_deprecated = vx_profile_has(p, VX_FEAT_FCS_FDS_DEPRECATED);
+	host->has_avx512f = vx_profile_has(p, VX_FEAT_AVX512F);
+	host->has_pku = vx_profile_has(p, VX_FEAT_PKU);
+	host->has_ospke = vx_profile_has(p, VX_FEAT_OSPKE);
+	host->has_rstr_fp_err_ptrs = vx_profile_has(p, VX_FEAT_RSTR_FP_ERR_PTRS);
+	host->has_xsaveopt = vx_profile_has(p, VX_FEAT_XSAVEOPT);
+	host->has_xsavec = vx_profile_has(p, VX_FEAT_XSAVEC);
+	host->has_xgetbv1 = vx_profile_has(p, VX_FEAT_XGETBV1);
+	host->has_xsaves = vx_profile_has(p, VX_FEAT_XSAVES);
+	host->has_xfd = vx_profile_has(p, VX_FEAT_XFD);
+}
+
+/* Leaf 0xD: the masks, the three sizes and each supported component's raw sub-leaf. */
+static void host_xsave_leaves(const struct vx_profile *p, struct vx_hw_host *host)
+{
+	struct vx_cpuid_regs d0 = vx_profile_leaf(p, 0xD, 0);
+
+	host->xcr0_supported = vx_profile_xcr0_supported(p);
+	host->xss_supported = vx_profile_xss_supported(p);
+	host->std_size = d0.ebx;
+	host->std_size_max = d0.ecx;
+	host->compacted_size = vx_profile_leaf(p, 0xD, 1).ebx;
+	for (unsigned i = 2; i < 64; i++) {
+		struct vx_cpuid_regs r;
+
+		if (!(((host->xcr0_supported | host->xss_supported) >> i) & 1))
+			continue;
+		r = vx_profile_leaf(p, 0xD, i);
+		host->comp_size[i] = r.eax;
+		host->comp_offset[i] = r.ebx;
+		host->comp_flags[i] = r.ecx;
+	}
+}
+
+/* What the backend can run: the baseline ops plus those the CPU enumerates. */
+static uint64_t host_runnable_ops(const struct vx_hw_host *host)
+{
+	uint64_t ops = VX_BIT(VX_HW_OP_NONE) | VX_BIT(VX_HW_OP_XSAVE) | VX_BIT(VX_HW_OP_XSAVE64) |
+		       VX_BIT(VX_HW_OP_XRSTOR) | VX_BIT(VX_HW_OP_XRSTOR64) |
+		       VX_BIT(VX_HW_OP_XGETBV) | VX_BIT(VX_HW_OP_FXSAVE64) |
+		       VX_BIT(VX_HW_OP_FXRSTOR64);
+
+	if (host->has_xsaveopt)
+		ops |= VX_BIT(VX_HW_OP_XSAVEOPT) | VX_BIT(VX_HW_OP_XSAVEOPT64);
+	if (host->has_xsavec)
+		ops |= VX_BIT(VX_HW_OP_XSAVEC) | VX_BIT(VX_HW_OP_XSAVEC64);
+	return ops;
+}
+
+/*
+ * The host's facts come through the library's one CPUID seam (vx_profile_from_host(): the
+ * same leaves a `--host` profile holds), so the backend and the model never read CPUID twice
+ * in two ways.
+ */
 int vx_hw_host_query(struct vx_hw_host *host)
 {
-	uint32_t r[4], max_leaf, max_ext;
+	struct vx_profile profile;
+	struct vx_error err = VX_ERROR_INIT;
 
 	if (!host)
 		return -EINVAL;
 	memset(host, 0, sizeof(*host));
-	cpuid_raw(0, 0, r);
-	max_leaf = r[0];
-	memcpy(host->vendor + 0, &r[1], 4);
-	memcpy(host->vendor + 4, &r[3], 4);
-	memcpy(host->vendor + 8, &r[2], 4);
-	host->vendor[12] = '\0';
-
-	cpuid_raw(1, 0, r);
-	{
-		uint32_t base_family = (r[0] >> 8) & 0xF, base_model = (r[0] >> 4) & 0xF;
-
-		host->family =
-		    base_family == 0xF ? base_family + ((r[0] >> 20) & 0xFF) : base_family;
-		host->model = (base_family == 0xF || base_family == 0x6)
-				  ? (((r[0] >> 16) & 0xF) << 4) | base_model
-				  : base_model;
-		host->stepping = r[0] & 0xF;
-	}
-	host->has_xsave = (r[2] >> 26) & 1;
-	host->has_osxsave = (r[2] >> 27) & 1;
-	host->has_avx = (r[2] >> 28) & 1;
-
-	if (max_leaf >= 7) {
-		cpuid_raw(7, 0, r);
-		host->has_fdp_excp_only = (r[1] >> 6) & 1;
-		host->has_fcs_fds_deprecated = (r[1] >> 13) & 1;
-		host->has_avx512f = (r[1] >> 16) & 1;
-		host->has_pku = (r[2] >> 3) & 1;
-		host->has_ospke = (r[2] >> 4) & 1;
-	}
-	cpuid_raw(0x80000000u, 0, r);
-	max_ext = r[0];
-	if (max_ext >= 0x80000008u) {
-		cpuid_raw(0x80000008u, 0, r);
-		host->has_rstr_fp_err_ptrs = (r[1] >> 2) & 1;
-	}
-	if (max_leaf >= 0xD && host->has_xsave) {
-		cpuid_raw(0xD, 0, r);
-		host->xcr0_supported = ((uint64_t)r[3] << 32) | r[0];
-		host->std_size = r[1];
-		host->std_size_max = r[2];
-		cpuid_raw(0xD, 1, r);
-		host->has_xsaveopt = r[0] & 1;
-		host->has_xsavec = (r[0] >> 1) & 1;
-		host->has_xgetbv1 = (r[0] >> 2) & 1;
-		host->has_xsaves = (r[0] >> 3) & 1;
-		host->has_xfd = (r[0] >> 4) & 1;
-		host->compacted_size = r[1];
-		host->xss_supported = ((uint64_t)r[3] << 32) | r[2];
-		for (unsigned i = 2; i < 64; i++) {
-			if (!(((host->xcr0_supported | host->xss_supported) >> i) & 1))
-				continue;
-			cpuid_raw(0xD, i, r);
-			host->comp_size[i] = r[0];
-			host->comp_offset[i] = r[1];
-			host->comp_flags[i] = r[2];
-		}
-	}
-	if (!host->has_xsave || !host->has_osxsave)
+	if (vx_profile_from_host(&profile, &err) != 0)
 		return -ENOTSUP;
-	host->xcr0 = xgetbv_raw(0);
-
-	host->runnable_ops = VX_BIT(VX_HW_OP_NONE) | VX_BIT(VX_HW_OP_XSAVE) |
-			     VX_BIT(VX_HW_OP_XSAVE64) | VX_BIT(VX_HW_OP_XRSTOR) |
-			     VX_BIT(VX_HW_OP_XRSTOR64) | VX_BIT(VX_HW_OP_XGETBV) |
-			     VX_BIT(VX_HW_OP_FXSAVE64) | VX_BIT(VX_HW_OP_FXRSTOR64);
-	if (host->has_xsaveopt)
-		host->runnable_ops |= VX_BIT(VX_HW_OP_XSAVEOPT) | VX_BIT(VX_HW_OP_XSAVEOPT64);
-	if (host->has_xsavec)
-		host->runnable_ops |= VX_BIT(VX_HW_OP_XSAVEC) | VX_BIT(VX_HW_OP_XSAVEC64);
+	host_identity(&profile, host);
+	host_features(&profile, host);
+	if (host->has_xsave)
+		host_xsave_leaves(&profile, host);
+	if (!host->has_xsave || !host->has_osxsave || vx_host_xgetbv(0, &host->xcr0) != 0)
+		return -ENOTSUP;
+	host->runnable_ops = host_runnable_ops(host);
 	return 0;
 }
 
