@@ -5,6 +5,7 @@
  * The umbrella header.  Layers, each using only the ones before it:
  *   common.h  errors and the platform interface
  *   arch.h    component table, CPU profiles, layouts, XCR0/XSS/XFD rules
+ *   area.h    whole XSAVE areas: header checks, conversion, initial values, decoding
  *   cpu.h     the software logical processor (and cpu_hw.h, the hardware backend)
  */
 #ifndef VXSAVE_VXSAVE_H
@@ -13,6 +14,7 @@
 #include <vxsave/common.h>
 #include <vxsave/version.h>
 #include <vxsave/arch.h>
+#include <vxsave/area.h>
 #include <vxsave/cpu.h>
 
 #endif /* VXSAVE_VXSAVE_H */

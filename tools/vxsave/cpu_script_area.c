@@ -1,36 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The `vxsave cpu` script language, part 3: `print BUFFER` - a hex dump of an XSAVE area that
- * says what every byte range is.  The header decides the format (XCOMP_BV bit 63, arch.md
- * §2.3): a compacted area is laid out from XCOMP_BV[62:0] with 64-byte alignment
- * (vx_compacted_offset, §2.4), a standard one from the CPU's fixed offsets for XCR0|XSTATE_BV.
+ * says what every byte range is.  The library decodes the area (vx_area_decode: the header
+ * decides the format, XCOMP_BV bit 63, arch.md §2.3; compacted offsets from XCOMP_BV[62:0]
+ * with 64-byte alignment, standard ones from the CPU's fixed offsets for XCR0|XSTATE_BV, §2.4)
+ * and names its registers (vx_area_field_at); this file only words and prints it.
  * Runs of zero rows are folded so an 8 KiB tile area stays readable.
  */
 #include <string.h>
 
+#include <vxsave/area.h>
+
 #include "cpu_script_internal.h"
 
-#define AREA_REGIONS_MAX 160
-#define AREA_LABEL_MAX   128
-#define AREA_ROW_BYTES   16u
-
-/*
- * One labelled byte range.  @component is the state component whose registers live there
- * (-1 for the header, padding...), @base the area offset its register offsets count from
- * (0 for x87/SSE, whose table offsets are legacy-region offsets; the component's offset
- * otherwise).
- */
-struct region {
-	uint64_t start, end;
-	int component;
-	uint64_t base;
-	char label[AREA_LABEL_MAX];
-};
-
-struct region_list {
-	struct region items[AREA_REGIONS_MAX];
-	unsigned count;
-};
+#define AREA_LABEL_MAX 128
+#define AREA_ROW_BYTES 16u
 
 /* The bytes of one dump: the area as the buffer holds it. */
 struct area_view {
@@ -40,53 +24,25 @@ struct area_view {
 
 static uint64_t read_u64(const struct area_view *view, uint64_t offset, unsigned width)
 {
-	uint64_t value = 0;
-
-	if (offset + width > view->available)
-		return 0;
-	for (unsigned i = 0; i < width; i++)
-		value |= (uint64_t)view->bytes[offset + i] << (8 * i);
-	return value;
+	return vx_area_read(view->bytes, (size_t)view->available, offset, width);
 }
 
-static void add_component_region(struct region_list *list, uint64_t start, uint64_t end,
-				 int component, uint64_t base, const char *label)
+/* The legacy pieces by their first byte (arch.md §2.2). */
+static void legacy_label(char *label, size_t len, uint64_t start, const struct area_view *view)
 {
-	struct region *region;
-
-	if (list->count == AREA_REGIONS_MAX || end <= start)
-		return;
-	region = &list->items[list->count++];
-	region->start = start;
-	region->end = end;
-	region->component = component;
-	region->base = base;
-	snprintf(region->label, sizeof(region->label), "%s", label);
-}
-
-static void add_region(struct region_list *list, uint64_t start, uint64_t end, const char *label)
-{
-	add_component_region(list, start, end, -1, 0, label);
-}
-
-static void add_legacy_regions(struct region_list *list, const struct area_view *view)
-{
-	char label[AREA_LABEL_MAX];
-
-	snprintf(label, sizeof(label), "x87 control: FCW=0x%04llx FSW=0x%04llx FTW=0x%02llx",
-		 (unsigned long long)read_u64(view, 0, 2), (unsigned long long)read_u64(view, 2, 2),
-		 (unsigned long long)read_u64(view, 4, 1));
-	add_component_region(list, 0, VX_MXCSR_OFFSET, VX_COMP_X87, 0, label);
-	snprintf(label, sizeof(label), "SSE: MXCSR=%#llx MXCSR_MASK=%#llx",
-		 (unsigned long long)read_u64(view, VX_MXCSR_OFFSET, 4),
-		 (unsigned long long)read_u64(view, VX_MXCSR_MASK_OFFSET, 4));
-	add_component_region(list, VX_MXCSR_OFFSET, 32, VX_COMP_SSE, 0, label);
-	add_component_region(list, 32, VX_XMM_OFFSET, VX_COMP_X87, 0, "x87: ST0-ST7");
-	add_component_region(list, VX_XMM_OFFSET, 416, VX_COMP_SSE, 0, "SSE: XMM0-XMM15");
-	add_region(list, 416, 464, "legacy region, reserved");
-	add_region(list, 464, VX_LEGACY_SIZE, "available to software (never written by XSAVE*)");
-	add_region(list, VX_HEADER_OFFSET, VX_EXTENDED_OFFSET,
-		   "XSAVE header: XSTATE_BV, XCOMP_BV, reserved");
+	if (start == 0)
+		snprintf(label, len, "x87 control: FCW=0x%04llx FSW=0x%04llx FTW=0x%02llx",
+			 (unsigned long long)read_u64(view, 0, 2),
+			 (unsigned long long)read_u64(view, 2, 2),
+			 (unsigned long long)read_u64(view, 4, 1));
+	else if (start == VX_MXCSR_OFFSET)
+		snprintf(label, len, "SSE: MXCSR=%#llx MXCSR_MASK=%#llx",
+			 (unsigned long long)read_u64(view, VX_MXCSR_OFFSET, 4),
+			 (unsigned long long)read_u64(view, VX_MXCSR_MASK_OFFSET, 4));
+	else if (start == 32)
+		snprintf(label, len, "x87: ST0-ST7");
+	else
+		snprintf(label, len, "SSE: XMM0-XMM15");
 }
 
 /* CET and PKRU carry values worth reading in the label (arch.md §2.5). */
@@ -119,69 +75,35 @@ static void component_label(char *label, size_t len, unsigned id, const struct a
 	}
 }
 
-/* Components 2..62 of @layout_mask at their compacted or standard offsets. */
-static uint64_t add_component_regions(struct region_list *list, const struct vx_profile *profile,
-				      const struct area_view *view, uint64_t layout_mask,
-				      bool compacted)
+static void region_label(char *label, size_t len, const struct vx_area_map *map,
+			 const struct vx_area_region *region, const struct area_view *view)
 {
-	uint64_t end = VX_EXTENDED_OFFSET;
-
-	for (unsigned id = 2; id < VX_COMP_LIMIT; id++) {
-		struct vx_component_desc desc;
-		char label[AREA_LABEL_MAX];
-		uint64_t offset;
-
-		if (!(layout_mask & VX_BIT(id)) || !vx_profile_component(profile, id, &desc) ||
-		    !desc.size)
-			continue;
-		offset = compacted ? vx_compacted_offset(profile, layout_mask, id)
-				   : desc.standard_offset;
-		if (!offset)
-			continue;
-		component_label(label, sizeof(label), id, view, offset);
-		add_component_region(list, offset, offset + desc.size, (int)id, offset, label);
-		if (offset + desc.size > end)
-			end = offset + desc.size;
+	switch (region->kind) {
+	case VX_AREA_REGION_COMPONENT:
+		if (region->component <= VX_COMP_SSE)
+			legacy_label(label, len, region->start, view);
+		else
+			component_label(label, len, (unsigned)region->component, view,
+					region->start);
+		break;
+	case VX_AREA_REGION_RESERVED:
+		snprintf(label, len, "legacy region, reserved");
+		break;
+	case VX_AREA_REGION_SOFTWARE:
+		snprintf(label, len, "available to software (never written by XSAVE*)");
+		break;
+	case VX_AREA_REGION_HEADER:
+		snprintf(label, len, "XSAVE header: XSTATE_BV, XCOMP_BV, reserved");
+		break;
+	case VX_AREA_REGION_HOLE:
+		snprintf(label, len, "%s", map->format == VX_AREA_COMPACTED
+					? "padding (64-byte alignment, no component)"
+					: "unused (no component of XCR0|XSTATE_BV lives here)");
+		break;
+	default:
+		snprintf(label, len, "past the end of the area");
+		break;
 	}
-	return end;
-}
-
-static void sort_regions(struct region_list *list)
-{
-	for (unsigned i = 1; i < list->count; i++) {
-		struct region moving = list->items[i];
-		unsigned j = i;
-
-		while (j > 0 && list->items[j - 1].start > moving.start) {
-			list->items[j] = list->items[j - 1];
-			j--;
-		}
-		list->items[j] = moving;
-	}
-}
-
-/* Label the holes: alignment padding inside the area, and what lies past its end. */
-static void add_gaps(struct region_list *list, uint64_t area_end, uint64_t available,
-		     bool compacted)
-{
-	const char *hole = compacted ? "padding (64-byte alignment, no component)"
-				     : "unused (no component of XCR0|XSTATE_BV lives here)";
-
-	unsigned count = list->count;
-	uint64_t covered = 0;
-
-	for (unsigned i = 0; i < count; i++) {
-		if (list->items[i].start > covered)
-			add_region(list, covered, list->items[i].start, hole);
-		if (list->items[i].end > covered)
-			covered = list->items[i].end;
-	}
-	if (area_end > covered)
-		add_region(list, covered, area_end, hole);
-	if (available > area_end)
-		add_region(list, area_end > covered ? area_end : covered, available,
-			   "past the end of the area");
-	sort_regions(list);
 }
 
 static bool row_is_zero(const uint8_t *bytes, uint64_t length)
@@ -196,8 +118,8 @@ static bool row_is_zero(const uint8_t *bytes, uint64_t length)
  * The registers of @region's component that start in [from, to): "xmm1", "k0 k1", or for a
  * folded run "xmm2..xmm15".  Empty when the region holds no named register there.
  */
-static void row_registers(const struct region *region, uint64_t from, uint64_t to, bool range,
-			  char *buf, size_t len)
+static void row_registers(const struct vx_area_region *region, uint64_t from, uint64_t to,
+			  bool range, char *buf, size_t len)
 {
 	const char *first = NULL, *last = NULL;
 	size_t used = 0;
@@ -205,8 +127,8 @@ static void row_registers(const struct region *region, uint64_t from, uint64_t t
 	buf[0] = '\0';
 	if (region->component < 0)
 		return;
-	for (unsigned i = 0; i < vx_reg_count(); i++) {
-		const struct vx_reg_info *reg = vx_reg_at(i);
+	for (unsigned i = 0; i < vx_area_field_count(); i++) {
+		const struct vx_area_field *reg = vx_area_field_at(i);
 		uint64_t start;
 
 		if (!reg || reg->component != (unsigned)region->component)
@@ -232,7 +154,7 @@ static void row_registers(const struct region *region, uint64_t from, uint64_t t
 		snprintf(buf, len, "%s..%s", first, last);
 }
 
-static void print_row(FILE *out, const struct region *region, const uint8_t *bytes,
+static void print_row(FILE *out, const struct vx_area_region *region, const uint8_t *bytes,
 		      uint64_t offset, uint64_t length)
 {
 	char names[AREA_LABEL_MAX];
@@ -251,7 +173,7 @@ static void print_row(FILE *out, const struct region *region, const uint8_t *byt
 }
 
 /* Rows of [from, to) relative to the area; two or more zero rows fold into one line. */
-static void print_rows(FILE *out, const struct region *region, const struct area_view *view,
+static void print_rows(FILE *out, const struct vx_area_region *region, const struct area_view *view,
 		       uint64_t from, uint64_t to)
 {
 	char names[AREA_LABEL_MAX];
@@ -355,40 +277,28 @@ void cs_print_area(FILE *out, const struct vx_profile *profile, uint64_t xcr0,
 		   uint64_t length)
 {
 	struct area_view view = {buffer->bytes + area_offset, buffer->size - area_offset};
-	struct region_list list;
-	uint64_t to = from + length, area_end = view.available;
-	bool compacted = false;
+	struct vx_area_map map;
+	uint64_t to = from + length;
 
-	memset(&list, 0, sizeof(list));
 	fprintf(out, "%s+%#llx at linear %#llx, %llu bytes in the buffer:\n", buffer->name,
 		(unsigned long long)area_offset, (unsigned long long)(buffer->base + area_offset),
 		(unsigned long long)view.available);
-	add_legacy_regions(&list, &view);
-	if (view.available >= VX_EXTENDED_OFFSET) {
-		uint64_t xstate_bv = read_u64(&view, VX_XSTATE_BV_OFFSET, 8);
-		uint64_t xcomp_bv = read_u64(&view, VX_XCOMP_BV_OFFSET, 8);
-		uint64_t layout;
-
-		compacted = xcomp_bv & VX_XCOMP_BV_COMPACTED;
-		layout = compacted ? xcomp_bv & ~VX_XCOMP_BV_COMPACTED
-					    : (xcr0 | xstate_bv) & vx_user_components();
-
+	vx_area_decode(profile, view.bytes, (size_t)view.available, xcr0, &map);
+	if (map.has_header)
 		print_header_summary(out, profile, xcr0, &view);
-		area_end = add_component_regions(&list, profile, &view, layout, compacted);
-	}
-	sort_regions(&list);
-	add_gaps(&list, area_end, view.available, compacted);
-	for (unsigned i = 0; i < list.count; i++) {
-		const struct region *region = &list.items[i];
+	for (unsigned i = 0; i < map.count; i++) {
+		const struct vx_area_region *region = &map.regions[i];
 		uint64_t start = region->start > from ? region->start : from;
 		uint64_t end = region->end < to ? region->end : to;
+		char label[AREA_LABEL_MAX];
 
 		if (end > view.available)
 			end = view.available;
 		if (start >= end)
 			continue;
+		region_label(label, sizeof(label), &map, region, &view);
 		fprintf(out, "  [0x%04llx-0x%04llx] %s\n", (unsigned long long)region->start,
-			(unsigned long long)(region->end - 1), region->label);
+			(unsigned long long)(region->end - 1), label);
 		print_rows(out, region, &view, start, end);
 	}
 }

@@ -305,19 +305,17 @@ static size_t reg_width(struct runner *r, const struct vx_reg_info *reg)
 {
 	const struct vx_profile *profile = vx_cpu_profile(r->cpu);
 	const struct vx_component_info *info = vx_component_info(reg->component);
-	struct vx_component_desc desc;
-	size_t width;
+	uint32_t width = 0;
+	int rc = vx_area_field_width(profile, reg->component, reg->width, &width, NULL);
 
-	if (!vx_profile_component(profile, reg->component, &desc) ||
-	    (reg->component > VX_COMP_SSE && !desc.supported)) {
+	if (rc == -ENOTSUP) {
 		run_error(r, -ENOTSUP, "register %s is in component %s, which %s does not have",
 			  reg->name, info ? info->name : "?",
 			  profile->name[0] ? profile->name : "this CPU");
 		return 0;
 	}
-	width = reg->width ? reg->width : desc.size;
-	if (width == 0 || width > CS_VALUE_BYTES_MAX) {
-		run_error(r, -E2BIG, "register %s: width %zu is not supported here", reg->name,
+	if (rc || width > CS_VALUE_BYTES_MAX) {
+		run_error(r, -E2BIG, "register %s: width %u is not supported here", reg->name,
 			  width);
 		return 0;
 	}

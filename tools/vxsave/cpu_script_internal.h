@@ -6,6 +6,8 @@
 #ifndef VXSAVE_CLI_CPU_SCRIPT_INTERNAL_H
 #define VXSAVE_CLI_CPU_SCRIPT_INTERNAL_H
 
+#include <vxsave/area.h>
+
 #include "cpu_script.h"
 
 /* Largest register (a TMM tile) and largest hex: literal a line can hold. */
