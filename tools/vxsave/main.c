@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cmd_cpu.h"
+#include "cmd_fpu.h"
 
 const char cli_program_name[] = "vxsave";
 
@@ -25,6 +26,8 @@ static const struct cli_command commands[] = {
 	 cli_cmd_layout, cli_usage_layout},
 	{"cpu", "run a script of XSETBV/WRMSR/XSAVE*/XRSTOR* operations on a model processor",
 	 cli_cmd_cpu, cli_usage_cpu},
+	{"fpu", "boot the modelled Linux FPU framework: x86/fpu boot log, feature sets and sizes",
+	 cli_cmd_fpu, cli_usage_fpu},
 	{"help", "show the help of vxsave or of one subcommand", cmd_help, usage_help},
 };
 
