@@ -189,17 +189,56 @@ VX_API uint64_t vx_user_components(void);
 VX_API uint64_t vx_supervisor_components(void);
 
 /**
- * vx_parse_component_mask() - parse a mask written as a number ("0x2e7", "743") or as a list
- * of component names and group aliases separated by ',' or '|' ("x87,sse,avx",
- * "avx512" = 5-7, "mpx" = 3-4, "amx" = 17-18, "cet" = 11-12, "legacy" = 0-1).
- * Returns 0, or -EINVAL naming the unknown word in @err.
+ * vx_parse_component_mask_all() - the one mask grammar of vxsave (options and cpu scripts;
+ * docs/cli.md "Masks"): elements separated by ',' or '|', blanks around each ignored, no empty
+ * element.  An element is a number (vx_parse_u64()), a component name ("x87", "CET_S"), a group
+ * ("legacy" = 0-1, "mpx" = 3-4, "avx512" = 5-7, "cet" = 11-12, "amx" = 17-18), a register-file
+ * alias ("xmm", "ymm", "k", "tilecfg", "tiledata", "egpr"), a CPUID flag that enumerates
+ * components ("pku" = PKRU, "cet_ss" = CET_U|CET_S), "bitN" or "bitN-M" (as the tool prints
+ * bits without a name), "none" = 0, or "all" = @all.  Case-insensitive; elements are ORed.
+ * Returns 0, or -EINVAL with @err naming the bad element (and the closest name, for a typo);
+ * @mask is unchanged on error.
  */
+VX_API int vx_parse_component_mask_all(const char *text, uint64_t all, uint64_t *mask,
+				       struct vx_error *err);
+/** vx_parse_component_mask_all() where "all" means every component vxsave knows. */
 VX_API int vx_parse_component_mask(const char *text, uint64_t *mask, struct vx_error *err);
 /**
- * vx_format_component_mask() - "x87|SSE|AVX" (unknown bits as "bit42").  Writes at most @len
- * bytes, always NUL-terminated; returns the length the full string needs (like snprintf).
+ * vx_format_component_mask() - "x87|SSE|AVX"; bits without a name as "bit42", runs of them as
+ * "bit20-61".  Writes at most @len bytes, always NUL-terminated, and when the text does not fit
+ * it ends after a whole name with "|..." (never mid-word); returns the length the full text
+ * needs (like snprintf).  The output parses back with vx_parse_component_mask().
  */
 VX_API size_t vx_format_component_mask(uint64_t mask, char *buf, size_t len);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Text the tool reads and prints (number.c, utf8.c, citation.c)                               */
+
+/**
+ * vx_parse_u64() - the one rule for every number vxsave reads (options, script numbers, dump
+ * headers): decimal digits ("010" is ten: leading zeros stay decimal, never octal), "0x" + hex
+ * digits, or "0b" + binary digits; '_' may separate two digits ("0xffff_8000_0000_0000").
+ * No sign, no blanks.  Reads exactly @len bytes of @text (it need not be NUL-terminated).
+ * Returns 0, -EINVAL (not such a number) or -ERANGE (above 2^64 - 1), with the reason in @err.
+ */
+VX_API int vx_parse_u64(const char *text, size_t len, uint64_t *value, struct vx_error *err);
+
+/**
+ * vx_utf8_sanitize() - copy @in to @out (@size bytes, NUL-terminated) as well-formed UTF-8
+ * without control characters: every invalid sequence and every control character but TAB
+ * becomes U+FFFD.  Stops before a character that would not fit.  Returns how many were
+ * replaced.
+ */
+VX_API unsigned vx_utf8_sanitize(const char *in, char *out, size_t size);
+
+/**
+ * vx_cite() - @text with every reference to the project's notes ("arch.md §3.1 rule 2") replaced
+ * by the Intel SDM / AMD APM section it paraphrases ("Intel SDM Vol. 1 §13.3, Vol. 2 XSETBV"),
+ * for messages shown to users; everything else is copied.  snprintf-like: writes at most @len
+ * bytes and returns the length the whole text needs.  Rules in struct vx_error and events keep
+ * the notes reference for developers; print them through this.
+ */
+VX_API size_t vx_cite(const char *text, char *buf, size_t len);
 
 /* ----------------------------------------------------------------------------------------- */
 /* CPU profiles (profile.c, host.c, cpuid_dump.c, builtin.c)                                    */
@@ -244,6 +283,8 @@ struct vx_profile {
 
 /** Zero a profile (no leaves, MXCSR_MASK 0xFFFF). */
 VX_API void vx_profile_init(struct vx_profile *profile);
+/** Make @name, @description and @source well-formed printable UTF-8 (vx_utf8_sanitize()). */
+VX_API void vx_profile_sanitize_text(struct vx_profile *profile);
 /** Slot index of (@leaf, @subleaf) in struct vx_profile, or -1 if profiles do not keep it. */
 VX_API int vx_profile_slot(uint32_t leaf, uint32_t subleaf);
 /** The (leaf, subleaf) kept in @slot; returns false if @slot is out of range. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vxsave/arch.h>
 
@@ -216,29 +217,46 @@ uint64_t vx_supervisor_components(void)
 	return components_where(false, true);
 }
 
-/* Other names users write for a component or a group of components. */
+/*
+ * Words a mask may use besides the component names, CPUID flag names and bitN (docs/cli.md
+ * "Masks"): the groups the XCR0 pairing rules keep together (§3.1), and the register-file
+ * names users think in.
+ */
 static const struct {
 	const char *name;
 	uint64_t mask;
 } aliases[] = {
-	{"fp", VX_BIT(VX_COMP_X87)},
-	{"fpu", VX_BIT(VX_COMP_X87)},
-	{"xmm", VX_BIT(VX_COMP_SSE)},
-	{"ymm", VX_BIT(VX_COMP_AVX)},
-	{"ymm_hi128", VX_BIT(VX_COMP_AVX)},
-	{"k", VX_BIT(VX_COMP_OPMASK)},
-	{"tilecfg", VX_BIT(VX_COMP_XTILECFG)},
-	{"tiledata", VX_BIT(VX_COMP_XTILEDATA)},
-	{"egpr", VX_BIT(VX_COMP_APX)},
-	{"arch_lbr", VX_BIT(VX_COMP_LBR)},
-	{"legacy", VX_BIT(VX_COMP_X87) | VX_BIT(VX_COMP_SSE)},
-	{"mpx", MASK_MPX},
-	{"avx512", MASK_AVX512},
-	{"amx", MASK_AMX},
-	{"cet", VX_BIT(VX_COMP_CET_U) | VX_BIT(VX_COMP_CET_S)},
+    {"legacy", VX_BIT(VX_COMP_X87) | VX_BIT(VX_COMP_SSE)},
+    {"avx512", MASK_AVX512},
+    {"mpx", MASK_MPX},
+    {"amx", MASK_AMX},
+    {"cet", VX_BIT(VX_COMP_CET_U) | VX_BIT(VX_COMP_CET_S)},
+    {"xmm", VX_BIT(VX_COMP_SSE)},
+    {"ymm", VX_BIT(VX_COMP_AVX)},
+    {"k", VX_BIT(VX_COMP_OPMASK)},
+    {"tilecfg", VX_BIT(VX_COMP_XTILECFG)},
+    {"tiledata", VX_BIT(VX_COMP_XTILEDATA)},
+    {"egpr", VX_BIT(VX_COMP_APX)},
 };
 
-static int mask_of_word(const char *word, size_t len, uint64_t *mask)
+#define ALIAS_COUNT (sizeof(aliases) / sizeof(aliases[0]))
+
+/* The components a CPUID flag enumerates (pku -> PKRU, cet_ss -> CET_U|CET_S), from the table. */
+static uint64_t components_of_feature(unsigned feature)
+{
+	uint64_t mask = 0;
+
+	for (unsigned i = 0; i < VX_COMP_LIMIT; i++) {
+		const struct vx_component_info *c = vx_component_info(i);
+
+		if (c && (c->enumerated_by[0] == feature || c->enumerated_by[1] == feature))
+			mask |= VX_BIT(i);
+	}
+	return mask;
+}
+
+/* A name: component, alias or CPUID flag (case-insensitive).  -ENOENT if it is none of them. */
+static int mask_of_name(const char *word, size_t len, uint64_t *mask)
 {
 	for (unsigned i = 0; i < VX_COMP_LIMIT; i++) {
 		const struct vx_component_info *c = vx_component_info(i);
@@ -248,10 +266,18 @@ static int mask_of_word(const char *word, size_t len, uint64_t *mask)
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+	for (size_t i = 0; i < ALIAS_COUNT; i++) {
 		if (vx_name_matches(aliases[i].name, word, len)) {
 			*mask = aliases[i].mask;
 			return 0;
+		}
+	}
+	for (unsigned i = 0; i < VX_FEAT_COUNT; i++) {
+		const struct vx_feature_info *f = vx_feature_info((enum vx_feature)i);
+
+		if (f && vx_name_matches(f->name, word, len)) {
+			*mask = components_of_feature(i);
+			return *mask ? 0 : -ENOENT;
 		}
 	}
 	return -ENOENT;
@@ -261,7 +287,7 @@ int vx_component_by_name(const char *name)
 {
 	uint64_t mask;
 
-	if (!name || mask_of_word(name, vx_strlen(name), &mask) != 0)
+	if (!name || mask_of_name(name, vx_strlen(name), &mask) != 0)
 		return -1;
 	/* A group alias is not one component. */
 	if (mask & (mask - 1))
@@ -272,82 +298,282 @@ int vx_component_by_name(const char *name)
 	return -1;
 }
 
-static bool is_digit(char c)
+/* "bit20" or "bit20-63", as vx_format_component_mask() prints bits without a name. */
+static bool mask_of_bits(const char *word, size_t len, uint64_t *mask)
 {
-	return c >= '0' && c <= '9';
+	uint64_t first, last;
+	size_t dash = 3;
+
+	if (len < 4 || !vx_name_matches("bit", word, 3))
+		return false;
+	while (dash < len && word[dash] != '-')
+		dash++;
+	for (size_t i = 3; i < len; i++)
+		if (i != dash && (word[i] < '0' || word[i] > '9'))
+			return false;
+	if (vx_parse_u64(word + 3, dash - 3, &first, NULL) != 0)
+		return false;
+	last = first;
+	if (dash < len && vx_parse_u64(word + dash + 1, len - dash - 1, &last, NULL) != 0)
+		return false;
+	if (first > last || last > 63)
+		return false;
+	*mask = (last == 63 ? UINT64_MAX : VX_BIT(last + 1) - 1) & ~(VX_BIT(first) - 1);
+	return true;
 }
 
-/* Parse a whole-string unsigned number (decimal or 0x hex) into @value. */
-static int parse_number(const char *text, uint64_t *value)
+/* Levenshtein distance, case-insensitive, for "did you mean" (names are short). */
+static size_t edit_distance(const char *a, size_t a_len, const char *b, size_t b_len)
 {
-	char *end = NULL;
+	enum { MAX = 32 };
+	size_t row[MAX + 1];
 
-	if (!is_digit(text[0]))
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 0);
-	if (errno || !end || *end != '\0')
-		return -EINVAL;
-	*value = v;
-	return 0;
+	if (a_len > MAX || b_len > MAX)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= b_len; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= a_len; i++) {
+		size_t diagonal = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= b_len; j++) {
+			size_t above = row[j];
+			size_t cost = vx_ascii_lower(a[i - 1]) != vx_ascii_lower(b[j - 1]);
+			size_t best = diagonal + cost;
+
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[b_len];
 }
 
-int vx_parse_component_mask(const char *text, uint64_t *mask, struct vx_error *err)
+static void consider(const char *candidate, const char *word, size_t len, const char **best,
+		     size_t *best_distance)
 {
-	uint64_t result = 0;
+	size_t d = edit_distance(word, len, candidate, vx_strlen(candidate));
 
-	if (!text || !*text)
-		return vx_error_set(err, -EINVAL, NULL, "empty component mask");
-	if (is_digit(text[0])) {
-		if (parse_number(text, &result) != 0)
-			return vx_error_set(err, -EINVAL, NULL,
-					    "'%s' is not a number (use 0x... or decimal)", text);
-		*mask = result;
+	if (d < *best_distance) {
+		*best = candidate;
+		*best_distance = d;
+	}
+}
+
+/* The accepted word closest to @word, if it is close enough to be a typo; else NULL. */
+static const char *closest_name(const char *word, size_t len)
+{
+	const char *best = NULL;
+	size_t best_distance = SIZE_MAX;
+
+	for (unsigned i = 0; i < VX_COMP_LIMIT; i++)
+		if (vx_component_info(i))
+			consider(vx_component_info(i)->name, word, len, &best, &best_distance);
+	for (size_t i = 0; i < ALIAS_COUNT; i++)
+		consider(aliases[i].name, word, len, &best, &best_distance);
+	for (unsigned i = 0; i < VX_FEAT_COUNT; i++)
+		if (components_of_feature(i))
+			consider(vx_feature_info((enum vx_feature)i)->name, word, len, &best,
+				 &best_distance);
+	consider("all", word, len, &best, &best_distance);
+	consider("none", word, len, &best, &best_distance);
+	/* One or two edits, and fewer than the word has letters ("k" is no typo of "x"). */
+	return best_distance <= 2 && best_distance < len ? best : NULL;
+}
+
+static int unknown_word(const char *word, size_t len, const char *text, struct vx_error *err)
+{
+	const char *guess = closest_name(word, len);
+	int shown = len > 40 ? 40 : (int)len;
+
+	/* A CPUID flag that enumerates no state component (xsave, xsavec, fxsr...). */
+	for (unsigned i = 0; i < VX_FEAT_COUNT; i++)
+		if (vx_name_matches(vx_feature_info((enum vx_feature)i)->name, word, len))
+			return vx_error_set(
+			    err, -EINVAL, NULL,
+			    "'%.*s' in '%.60s' is a CPUID flag that enables no state component",
+			    shown, word, text);
+	if (guess)
+		return vx_error_set(err, -EINVAL, NULL,
+				    "unknown component name '%.*s' in '%.60s': did you mean '%s'?",
+				    shown, word, text, guess);
+	return vx_error_set(
+	    err, -EINVAL, NULL,
+	    "unknown component name '%.*s' in '%.60s' (use names such as x87, SSE, AVX, "
+	    "PKRU, CET_U; groups legacy, avx512, mpx, amx, cet; CPUID flags such as "
+	    "pku; bitN; all; none; or a number)",
+	    shown, word, text);
+}
+
+/* One element of a mask, already trimmed: a number, all/none, a name or bitN[-M]. */
+static int parse_word(const char *word, size_t len, uint64_t all, const char *text, uint64_t *mask,
+		      struct vx_error *err)
+{
+	if (word[0] >= '0' && word[0] <= '9') {
+		int ret = vx_parse_u64(word, len, mask, err);
+
+		if (ret && err)
+			vx_error_set(err, -EINVAL, NULL, "in mask '%.60s': %.160s", text,
+				     err->reason);
+		return ret ? -EINVAL : 0;
+	}
+	if (vx_name_matches("all", word, len)) {
+		*mask = all;
 		return 0;
 	}
-	for (const char *word = text; *word;) {
-		size_t len = 0;
-		uint64_t bits;
+	if (vx_name_matches("none", word, len)) {
+		*mask = 0;
+		return 0;
+	}
+	if (mask_of_name(word, len, mask) == 0 || mask_of_bits(word, len, mask))
+		return 0;
+	return unknown_word(word, len, text, err);
+}
 
-		while (word[len] && word[len] != ',' && word[len] != '|')
-			len++;
-		if (len == 0 || mask_of_word(word, len, &bits) != 0) {
-			vx_error_set(err, -EINVAL, NULL,
-				     "unknown component name '%.*s' in '%s' (try x87, SSE, AVX, "
-				     "opmask, PKRU, CET_U, XTILEDATA, avx512, amx, cet...)",
-				     (int)len, word, text);
-			return -EINVAL;
-		}
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_separator(char c)
+{
+	return c == ',' || c == '|';
+}
+
+/* The element that ends just before @end (for "empty name after 'sse'"). */
+static int empty_element(const char *text, const char *at, struct vx_error *err)
+{
+	const char *end = at, *start;
+
+	while (end > text && (is_separator(end[-1]) || is_blank(end[-1])))
+		end--;
+	start = end;
+	while (start > text && !is_separator(start[-1]) && !is_blank(start[-1]))
+		start--;
+	if (start == end)
+		return vx_error_set(err, -EINVAL, NULL,
+				    "empty name at the start of mask '%.60s' (nothing before the "
+				    "first separator)",
+				    text);
+	return vx_error_set(err, -EINVAL, NULL,
+			    "empty name after '%.*s' in mask '%.60s' (two separators in a row, or "
+			    "one at the end)",
+			    end - start > 40 ? 40 : (int)(end - start), start, text);
+}
+
+int vx_parse_component_mask_all(const char *text, uint64_t all, uint64_t *mask,
+				struct vx_error *err)
+{
+	uint64_t result = 0;
+	const char *p = text;
+
+	if (!text || !mask)
+		return vx_error_set(err, -EINVAL, NULL, "empty component mask");
+	while (is_blank(*p))
+		p++;
+	if (!*p)
+		return vx_error_set(err, -EINVAL, NULL, "empty component mask");
+	/* Elements separated by ',' or '|', blanks around each ignored (docs/cli.md "Masks"). */
+	for (;;) {
+		const char *start, *end;
+		uint64_t bits;
+		int ret;
+
+		while (is_blank(*p))
+			p++;
+		start = p;
+		while (*p && !is_separator(*p))
+			p++;
+		end = p;
+		while (end > start && is_blank(end[-1]))
+			end--;
+		if (end == start)
+			return empty_element(text, start, err);
+		ret = parse_word(start, (size_t)(end - start), all, text, &bits, err);
+		if (ret)
+			return ret;
 		result |= bits;
-		word += len;
-		if (*word)
-			word++;
+		if (!*p)
+			break;
+		p++;
 	}
 	*mask = result;
 	return 0;
 }
 
+int vx_parse_component_mask(const char *text, uint64_t *mask, struct vx_error *err)
+{
+	return vx_parse_component_mask_all(text, vx_known_components(), mask, err);
+}
+
+/* Appends to a bounded buffer, counting what the whole text needs (snprintf-like). */
+struct mask_text {
+	char full[1024];
+	size_t used;
+};
+
+static void add_token(struct mask_text *t, const char *token)
+{
+	int n = snprintf(t->full + t->used, sizeof(t->full) - t->used, "%s%s", t->used ? "|" : "",
+			 token);
+
+	if (n > 0)
+		t->used += (size_t)n;
+}
+
+/* Copy @full into @buf; if it does not fit, end at a whole name with "|..." (never mid-word). */
+static void copy_elided(const char *full, size_t full_len, char *buf, size_t len)
+{
+	size_t keep;
+
+	if (!len)
+		return;
+	if (full_len < len) {
+		memcpy(buf, full, full_len + 1);
+		return;
+	}
+	keep = len > 5 ? len - 5 : 0; /* room for "|..." and the NUL */
+	while (keep && full[keep] != '|')
+		keep--;
+	if (keep) {
+		memcpy(buf, full, keep);
+		memcpy(buf + keep, "|...", 5);
+	} else {
+		snprintf(buf, len, "%s", len >= 4 ? "..." : "");
+	}
+}
+
 size_t vx_format_component_mask(uint64_t mask, char *buf, size_t len)
 {
-	size_t used = 0;
+	struct mask_text t = {.used = 0};
 
-	if (len)
-		buf[0] = '\0';
 	if (!mask)
-		return (size_t)snprintf(buf, len, "none");
+		add_token(&t, "none");
 	for (unsigned i = 0; i < 64; i++) {
+		const struct vx_component_info *c = i < VX_COMP_LIMIT ? vx_component_info(i) : NULL;
+		char token[16];
+		unsigned last = i;
+
 		if (!(mask & VX_BIT(i)))
 			continue;
-		const struct vx_component_info *c = i < VX_COMP_LIMIT ? vx_component_info(i) : NULL;
-		char name[16];
-
-		if (c)
-			snprintf(name, sizeof(name), "%s", c->name);
+		if (c) {
+			add_token(&t, c->name);
+			continue;
+		}
+		/* A run of bits without names prints as one range: "bit20-61", not 42 words. */
+		while (last < 63 && (mask & VX_BIT(last + 1)) &&
+		       !(last + 1 < VX_COMP_LIMIT && vx_component_info(last + 1)))
+			last++;
+		if (last == i)
+			snprintf(token, sizeof(token), "bit%u", i);
 		else
-			snprintf(name, sizeof(name), "bit%u", i);
-		int n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
-				 "%s%s", used ? "|" : "", name);
-		used += (size_t)n;
+			snprintf(token, sizeof(token), "bit%u-%u", i, last);
+		add_token(&t, token);
+		i = last;
 	}
-	return used;
+	copy_elided(t.full, t.used, buf, len);
+	return t.used;
 }

@@ -12,14 +12,22 @@
 #define MSR_IA32_XSS 0xDA0u
 #define MSR_IA32_XFD 0x1C4u
 
+/* How a message names the CPU: a dump without '# name:' has an empty name, never print ''. */
+static const char *cpu_label(const struct vx_profile *profile)
+{
+	return profile->name[0] ? profile->name : "this CPU (unnamed profile)";
+}
+
 static int fail_bits(struct vx_error *err, uint64_t bits, int component, uint32_t msr,
 		     const char *rule, const char *what, uint64_t value, const char *why)
 {
-	char names[160];
+	char names[96];
 
+	/* The names elide at a whole name ("x87|...") and the rule stays in err->rule, so the
+	 * reason always ends with why - it never runs out of room mid-word. */
 	vx_format_component_mask(bits, names, sizeof(names));
-	vx_error_set(err, -EINVAL, rule, "%s 0x%llx: bits 0x%llx (%s) %s [%s]", what,
-		     (unsigned long long)value, (unsigned long long)bits, names, why, rule);
+	vx_error_set(err, -EINVAL, rule, "%s 0x%llx: bits 0x%llx (%s) %s", what,
+		     (unsigned long long)value, (unsigned long long)bits, names, why);
 	if (err) {
 		err->bits = bits;
 		err->component = component;
@@ -74,8 +82,8 @@ int vx_xcr0_check(const struct vx_profile *profile, uint64_t xcr0, struct vx_err
 	/* XSETBV itself needs XSAVE (§5.8: #UD without it). */
 	if (!vx_profile_has(profile, VX_FEAT_XSAVE))
 		return vx_error_set(err, -EINVAL, "arch.md §5.8",
-				    "XCR0 does not exist: CPUID.1:ECX[26] XSAVE = 0 on '%s'",
-				    profile->name);
+				    "XCR0 does not exist: CPUID.1:ECX[26] XSAVE = 0 on %s",
+				    cpu_label(profile));
 	/* Rule 1: x87 state is always enabled. */
 	if (!(xcr0 & VX_BIT(VX_COMP_X87)))
 		return fail_bits(err, VX_BIT(VX_COMP_X87), VX_COMP_X87, 0,
@@ -95,8 +103,8 @@ int vx_xss_check(const struct vx_profile *profile, uint64_t xss, struct vx_error
 	/* §3.2: the MSR exists only with XSAVES. */
 	if (!vx_profile_has(profile, VX_FEAT_XSAVE) || !vx_profile_has(profile, VX_FEAT_XSAVES)) {
 		vx_error_set(err, -EINVAL, "arch.md §3.2",
-			     "IA32_XSS does not exist: CPUID.(0xD,1).EAX[3] XSAVES = 0 on '%s'",
-			     profile->name);
+			     "IA32_XSS does not exist: CPUID.(0xD,1).EAX[3] XSAVES = 0 on %s",
+			     cpu_label(profile));
 		if (err)
 			err->msr = MSR_IA32_XSS;
 		return -EINVAL;
@@ -116,8 +124,8 @@ int vx_xfd_check(const struct vx_profile *profile, uint64_t xfd, struct vx_error
 	/* §3.3: IA32_XFD and IA32_XFD_ERR exist iff CPUID.(0xD,1).EAX[4]. */
 	if (!vx_profile_has(profile, VX_FEAT_XFD)) {
 		vx_error_set(err, -EINVAL, "arch.md §3.3",
-			     "IA32_XFD does not exist: CPUID.(0xD,1).EAX[4] XFD = 0 on '%s'",
-			     profile->name);
+			     "IA32_XFD does not exist: CPUID.(0xD,1).EAX[4] XFD = 0 on %s",
+			     cpu_label(profile));
 		if (err)
 			err->msr = MSR_IA32_XFD;
 		return -EINVAL;

@@ -355,11 +355,14 @@ static void test_format_mask(void **state)
 	vx_format_component_mask(0, buf, sizeof(buf));
 	assert_string_equal(buf, "none");
 
-	/* snprintf-like truncation: returns the full length, writes at most len bytes. */
+	/* snprintf-like truncation: returns the full length, writes at most len bytes, and
+	 * ends at a whole name with "..." rather than mid-word. */
 	memset(buf, 'Z', sizeof(buf));
 	assert_int_equal(vx_format_component_mask(0x7, buf, 5), 11);
-	assert_string_equal(buf, "x87|");
+	assert_string_equal(buf, "...");
 	assert_int_equal(buf[5], 'Z');
+	assert_int_equal(vx_format_component_mask(0x7, buf, 10), 11);
+	assert_string_equal(buf, "x87|...");
 	memset(buf, 'Z', sizeof(buf));
 	assert_int_equal(vx_format_component_mask(0x7, buf, 1), 11);
 	assert_int_equal(buf[0], '\0');
