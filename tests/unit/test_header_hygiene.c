@@ -7,6 +7,8 @@
 #include <vxsave/common.h>
 #include <vxsave/arch.h>
 #include <vxsave/arch.h>
+#include <vxsave/area.h>
+#include <vxsave/area.h>
 #include <vxsave/cpu_hw.h>
 #include <vxsave/cpu.h>
 #include <vxsave/vxsave.h>
