@@ -148,8 +148,11 @@ def check(path):
         err("0x80000000 EAX 0x%x < highest extended leaf present 0x%x" % (max_ext, max(ext)))
     vendor = get(0)
     intel = (vendor[1], vendor[3], vendor[2]) == (0x756E6547, 0x49656E69, 0x6C65746E)
-    required = [(0, 0), (1, 0), (6, 0), (7, 0), (7, 1), (0xD, 0), (0xD, 1),
+    required = [(0, 0), (1, 0), (6, 0), (7, 0), (0xD, 0), (0xD, 1),
                 (0x80000000, 0), (0x80000001, 0), (0x80000008, 0)]
+    # 7.0 EAX is the highest sub-leaf of leaf 7 (SDM Vol. 2A CPUID): 7.1 exists only if >= 1.
+    if get(7, 0)[0] >= 1:
+        required.append((7, 1))
     if intel and max_basic >= 0x14:
         required += [(0x14, 0), (0x14, 1)]
     for k in required:
