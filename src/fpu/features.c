@@ -137,12 +137,31 @@ void fpu_design_masks(enum vx_fpu_cet_design design, struct vx_fpu_masks *masks)
 	masks->guest_default = ~VX_FPU_MASK_USER_DYNAMIC;
 }
 
-/* boot_cpu_has(): the profile's flag unless the kernel cleared it (struct vx_fpu_config). */
+/*
+ * The kernel clears a CPU feature whose prerequisite is missing (arch/x86/kernel/cpu/
+ * cpuid-deps.c; not in linux-fpu.md).  The one that matters at FPU boot: AMX_TILE needs XFD,
+ * which needs XSAVES and XGETBV1 - so a CPU with AMX but no XFD loses XTILE_CFG too, as it must:
+ * XCR0 with bit 17 and without bit 18 faults on XSETBV (arch.md §3.1).  docs/fpu.md.
+ */
+static const struct {
+	enum vx_feature feature, needs;
+} cpuid_deps[] = {
+    {VX_FEAT_XFD, VX_FEAT_XSAVES},
+    {VX_FEAT_XFD, VX_FEAT_XGETBV1},
+    {VX_FEAT_AMX_TILE, VX_FEAT_XFD},
+};
+
+/* boot_cpu_has(): the profile's flag unless the kernel cleared it or what it depends on. */
 bool fpu_cpu_has(const struct vx_fpu_system *sys, enum vx_feature feature)
 {
 	if (sys->config.cleared_features & VX_BIT(feature))
 		return false;
-	return vx_profile_has(&sys->profile, feature);
+	if (!vx_profile_has(&sys->profile, feature))
+		return false;
+	for (size_t i = 0; i < sizeof(cpuid_deps) / sizeof(cpuid_deps[0]); i++)
+		if (cpuid_deps[i].feature == feature && !fpu_cpu_has(sys, cpuid_deps[i].needs))
+			return false;
+	return true;
 }
 
 /*

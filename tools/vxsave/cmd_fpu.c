@@ -235,7 +235,7 @@ static json_t *json_log(const struct vx_fpu_system *sys)
 		json_t *entry = json_object();
 
 		cli_json_set(entry, "level", json_string(level_names[line->level]));
-		cli_json_set(entry, "text", cli_json_text(line->text));
+		cli_json_set(entry, "text", json_string(line->text));
 		json_array_append_new(lines, entry);
 	}
 	return lines;
@@ -315,12 +315,23 @@ static json_t *json_memory(const struct vx_fpu_system *sys)
 	return object;
 }
 
+/* A profile name from a dump may hold any bytes: keep it printable ASCII. */
+static json_t *json_ascii(const char *text)
+{
+	char clean[VX_PROFILE_NAME_MAX];
+	size_t i;
+
+	for (i = 0; text[i] && i + 1 < sizeof(clean); i++)
+		clean[i] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
+	clean[i] = '\0';
+	return json_string(clean);
+}
+
 static json_t *json_boot(const struct vx_fpu_system *sys)
 {
 	json_t *root = json_object();
 
-	cli_json_set(root, "schema_version", json_integer(CLI_JSON_SCHEMA_VERSION));
-	cli_json_set(root, "profile", cli_json_text(vx_fpu_system_profile(sys)->name));
+	cli_json_set(root, "profile", json_ascii(vx_fpu_system_profile(sys)->name));
 	cli_json_set(root, "design",
 		     json_string(vx_fpu_cet_design_name(vx_fpu_system_config(sys)->cet_design)));
 	cli_json_set(root, "xsave",
