@@ -413,12 +413,12 @@ static int parse_word(const char *word, size_t len, uint64_t all, const char *te
 		      struct vx_error *err)
 {
 	if (word[0] >= '0' && word[0] <= '9') {
-		int ret = vx_parse_u64(word, len, mask, err);
+		struct vx_error number_err = VX_ERROR_INIT;
 
-		if (ret && err)
-			vx_error_set(err, -EINVAL, NULL, "in mask '%.60s': %.160s", text,
-				     err->reason);
-		return ret ? -EINVAL : 0;
+		if (vx_parse_u64(word, len, mask, &number_err) == 0)
+			return 0;
+		return vx_error_set(err, -EINVAL, NULL, "in mask '%.60s': %.160s", text,
+				    number_err.reason);
 	}
 	if (vx_name_matches("all", word, len)) {
 		*mask = all;

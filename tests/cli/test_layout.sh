@@ -147,6 +147,109 @@ refuse 0x207 nested-amx-hidden 'PKRU|0x200'
 refuse bogus sapphire-rapids 'bogus'
 refuse avx,bogus2 sapphire-rapids 'bogus2'
 
+# --- the --features grammar (docs/cli.md "Masks"): one parser for options and scripts --------
+# same_mask EXPECTED FEATURES...: each spelling lays out the mask EXPECTED on sapphire-rapids.
+same_mask() {
+	local want=$1 text
+	shift
+	for text in "$@"; do
+		"$VXSAVE" layout --features "$text" --json >"$tmp/grammar.json" 2>"$tmp/err" ||
+			{ fail "--features '$text' refused: $(cat "$tmp/err")"; continue; }
+		expect "$tmp/grammar.json" "d['features']['mask']" "$want"
+	done
+}
+same_mask 0x6dfe7 all ALL ' all '
+same_mask 0x203 ' x87 , sse , pkru ' 'x87|sse|pku' 'X87,SSE,PKRU' 'legacy,PKRU' 'x87,xmm,0x200'
+same_mask 0x1a03 'legacy,pku,cet' 'legacy,pkru,CET_U,CET_S' 'legacy,pkru,cet_ss' 'legacy,bit9,bit11-12'
+same_mask 0x602e7 'legacy,avx,avx512f,pkru,amx_tile' 'x87,sse,ymm,avx512,pkru,tilecfg,tiledata'
+# What the tool prints reads back: the names of a layout, joined by '|'.
+"$VXSAVE" layout --features 0x6dfe7 --json >"$tmp/all.json"
+names=$(json_get "$tmp/all.json" "'|'.join(d['features']['names'])")
+same_mask 0x6dfe7 "$names"
+# Empty elements are refused the same way wherever they are, naming where.
+refuse 'x87,,sse' sapphire-rapids "empty name after 'x87'"
+refuse 'x87,sse,' sapphire-rapids "empty name after 'sse'"
+refuse ',x87' sapphire-rapids 'empty name at the start'
+refuse ' ' sapphire-rapids 'empty component mask'
+refuse none sapphire-rapids 'x87 is mandatory'
+refuse 'x87,sse,avx51' sapphire-rapids "did you mean 'avx512'"
+refuse 'x87,sse,opmsk' sapphire-rapids "did you mean 'opmask'"
+refuse 'x87,xsavec' sapphire-rapids 'CPUID flag that enables no state component'
+refuse 'legacy,bit20' sapphire-rapids 'bit20.*reserved'
+# A mask naming many bits: ranges, the whole cause kept, nothing cut mid-word.
+refuse 0xfffffffffffe02e7 sapphire-rapids 'APX\|bit20-61\|LWP\|bit63\) are reserved: not in CPUID'
+
+# --- the default mask is checked too ------------------------------------------------------------
+grep -v ' 0x0000000d ' "$SRCDIR/profiles/zen4.cpuid" >"$tmp/no-0xd.cpuid"
+rc=0
+"$VXSAVE" layout --cpuid-dump "$tmp/no-0xd.cpuid" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] || fail "a dump with an empty leaf 0xD: exit $rc, expected 1"
+grep -q 'zen4 enumerates no XSAVE features: CPUID.(0xD,0) EDX:EAX is empty' "$tmp/err" ||
+	fail "empty leaf 0xD: message: $(cat "$tmp/err")"
+[ ! -s "$tmp/out" ] || fail "empty leaf 0xD: printed a layout"
+
+# --- an unnamed profile is named by its file, never '' -------------------------------------------
+grep -v '^# name:' "$SRCDIR/profiles/zen4.cpuid" >"$tmp/noname.cpuid"
+rc=0
+"$VXSAVE" layout --cpuid-dump "$tmp/noname.cpuid" --features x87,avx 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] || fail "x87,avx on an unnamed profile: exit $rc, expected 1"
+grep -q "not valid on (unnamed, from $tmp/noname.cpuid)" "$tmp/err" ||
+	fail "unnamed profile: message: $(cat "$tmp/err")"
+if grep -q "''" "$tmp/err"; then fail "unnamed profile printed as ''"; fi
+
+# --- --cpu N: the block labelled "CPU N:", else the Nth; a note says which when they differ ------
+{
+	echo 'CPU 2:'
+	grep '^   0x' "$SRCDIR/profiles/zen4.cpuid"
+	echo 'CPU 5:'
+	grep '^   0x' "$SRCDIR/profiles/sapphire-rapids.cpuid"
+} >"$tmp/two.cpuid"
+# pick CPU VENDOR NOTE_PATTERN: --cpu CPU takes the block of VENDOR; stderr matches NOTE_PATTERN.
+pick() {
+	"$VXSAVE" layout --cpuid-dump "$tmp/two.cpuid" --cpu "$1" --json >"$tmp/pick.json" \
+		2>"$tmp/err" || { fail "--cpu $1: $(cat "$tmp/err")"; return; }
+	expect "$tmp/pick.json" "d['vendor']" "$2"
+	grep -Eq -- "$3" "$tmp/err" || fail "--cpu $1: note does not match /$3/: $(cat "$tmp/err")"
+}
+pick 5 Intel "^vxsave: note: .*--cpu 5 took the block labelled 'CPU 5:', which is block 1"
+pick 2 AMD "--cpu 2 took the block labelled 'CPU 2:', which is block 0"
+pick 1 Intel "no block is labelled 'CPU 1:'; --cpu 1 took block 1 .*labelled 'CPU 5:'"
+pick 0 AMD "no block is labelled 'CPU 0:'; --cpu 0 took block 0"
+sed -e 's/^CPU 2:/CPU 0:/' -e 's/^CPU 5:/CPU 1:/' "$tmp/two.cpuid" >"$tmp/plain.cpuid"
+"$VXSAVE" layout --cpuid-dump "$tmp/plain.cpuid" --cpu 1 --json >"$tmp/pick.json" 2>"$tmp/err" ||
+	fail "--cpu 1 of a plainly numbered dump failed"
+expect "$tmp/pick.json" "d['vendor']" Intel
+[ ! -s "$tmp/err" ] || fail "--cpu 1 where label and position agree printed: $(cat "$tmp/err")"
+rc=0
+"$VXSAVE" layout --cpuid-dump "$tmp/two.cpuid" --cpu 7 >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] || fail "--cpu 7 of a two-block dump: exit $rc, expected 1"
+
+# --- text from a dump is made valid UTF-8 once, the same for text, JSON and SVG -------------------
+{
+	printf '# name: bad\xff\xc3(\xed\xa0\x80name\x01\n'
+	grep -v '^# name:' "$SRCDIR/profiles/zen4.cpuid"
+} >"$tmp/utf8.cpuid"
+"$VXSAVE" layout --cpuid-dump "$tmp/utf8.cpuid" --json --svg "$tmp/utf8.svg" >"$tmp/utf8.json" ||
+	fail "layout of a dump with an invalid UTF-8 name failed"
+expect "$tmp/utf8.json" "ascii(d['profile'])" "'bad\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffdname\\ufffd'"
+python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$tmp/utf8.svg" ||
+	fail "SVG of a profile with an invalid UTF-8 name is not valid XML"
+"$VXSAVE" layout --cpuid-dump "$tmp/utf8.cpuid" >"$tmp/utf8.txt" || fail "text layout failed"
+python3 -c 'import sys; open(sys.argv[1], encoding="utf-8").read()' "$tmp/utf8.txt" ||
+	fail "text layout of an invalid UTF-8 name is not UTF-8"
+
+# --- JSON: absent offsets are null, CPUID inputs are hex strings, the schema is versioned -------
+"$VXSAVE" layout --profile zen4 --features 0x1ae7 --json >"$tmp/z.json"
+expect "$tmp/z.json" "d['schema_version']" 2
+expect "$tmp/z.json" "c['CET_U']['standard_offset']" None
+expect "$tmp/z.json" "list(d)[0]" schema_version
+"$VXSAVE" profile show --profile zen4 --json >"$tmp/zp.json"
+expect "$tmp/zp.json" "[e['standard_offset'] for e in d['components'] if e['name'] == 'BNDREGS']" \
+	"[None]"
+"$VXSAVE" profile show --profile nested-amx-hidden --json >"$tmp/np.json"
+expect "$tmp/np.json" "sorted({type(x[k]).__name__ for x in d['diagnostics'] for k in ('leaf', 'subleaf')})" \
+	"['str']"
+
 # --- text output (what `make run` shows) -------------------------------------------------
 "$VXSAVE" layout >"$tmp/text" || fail "vxsave layout (default profile) failed"
 for word in sapphire-rapids XTILEDATA CET_U CET_S 11008 "standard size" "compacted size"; do
@@ -194,6 +297,15 @@ for profile in $profiles; do
 	check_svg "$profile"
 done
 check_svg sapphire-rapids 0x60207
+
+# --svg - writes the drawing to standard output (and no file named "-").
+(cd "$tmp" && "$VXSAVE" layout --svg - >"$tmp/stdout.svg") || fail "layout --svg - failed"
+[ ! -e "$tmp/-" ] || fail "--svg - created a file named '-'"
+python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$tmp/stdout.svg" ||
+	fail "--svg - did not write one SVG document to standard output"
+rc=0
+"$VXSAVE" layout --svg - --json >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 2 ] || fail "--svg - with --json: exit $rc, expected 2"
 
 rc=0
 "$VXSAVE" layout --svg "$tmp/no/such/dir/x.svg" >/dev/null 2>"$tmp/err" || rc=$?

@@ -117,7 +117,7 @@ for profile in $profiles; do
 		fail "$profile: --raw read back differs from the profile"
 done
 "$VXSAVE" profile show --json --raw >"$tmp/raw.json" || fail "profile show --json --raw failed"
-expect "$tmp/raw.json" "[(r['eax'], r['ecx']) for r in d['raw_leaves'] if r['leaf'] == '0x0000000d' and r['subleaf'] == 0]" \
+expect "$tmp/raw.json" "[(r['eax'], r['ecx']) for r in d['raw_leaves'] if r['leaf'] == '0x0000000d' and r['subleaf'] == '0x00000000']" \
 	"[('0x000602e7', '0x00002b00')]"
 
 # --- dumps --------------------------------------------------------------------------------------

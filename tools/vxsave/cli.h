@@ -46,6 +46,10 @@ extern const char cli_program_name[];
 /* output.c: messages on stderr always start with "vxsave: " */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_vx_error(const char *context, const struct vx_error *err);
+/* @text with the project's "arch.md §N" references as Intel SDM / AMD APM sections (vx_cite). */
+const char *cli_cited(const char *text, char *buf, size_t len);
+/* Flush standard output; a write error turns @rc into CLI_EXIT_FAILURE with a message. */
+int cli_finish_output(int rc);
 int cli_getopt_failure(const char *command, int result, int argc, char **argv);
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -37,11 +37,14 @@ void cli_usage_layout(FILE *out)
 	cli_source_usage(out);
 	fputs("\n"
 	      "Options:\n"
-	      "      --features MASK  the XCR0|IA32_XSS bits to lay out: a number (0x2e7, 743) or\n"
-	      "                       names joined by ',' or '|' (x87,sse,avx,pkru; groups: legacy,\n"
-	      "                       mpx, avx512, cet, amx); default: every bit the CPU supports\n"
+	      "      --features MASK  the XCR0|IA32_XSS bits to lay out (default: all): a number\n"
+	      "                       (0x2e7, 743; decimal unless 0x or 0b) or words joined by ','\n"
+	      "                       or '|': component names (x87,SSE,AVX,PKRU,CET_U...), groups\n"
+	      "                       (legacy, mpx, avx512, cet, amx), CPUID flags (pku, cet_ss),\n"
+	      "                       bitN, 'all' (every bit the CPU supports) or 'none'\n"
 	      "      --json           print one JSON object instead of the table\n"
-	      "      --svg FILE       also draw both formats side by side, to scale, as SVG\n"
+	      "      --svg FILE       also draw both formats side by side, to scale, as SVG;\n"
+	      "                       '-' writes the SVG to standard output instead of the table\n"
 	      "  -h, --help           show this help and exit\n",
 	      out);
 }
@@ -82,27 +85,38 @@ static int parse_layout_options(int argc, char **argv, struct layout_request *re
 	}
 	if (optind < argc)
 		return cli_extra_arguments("layout", optind, argc, argv);
+	if (request->json && request->svg_path && strcmp(request->svg_path, "-") == 0)
+		return cli_usage_error("layout", "--json and --svg - both want standard output");
 	return cli_source_finish(&request->source, "layout");
 }
 
-/* The mask to lay out: --features, checked against the XCR0/XSS rules, or all supported. */
-static int choose_features(const struct vx_profile *profile, const char *text, uint64_t *mask)
+/*
+ * The mask to lay out: --features or, by default, every bit the CPU supports - checked against
+ * the XCR0/XSS rules either way, so a profile whose leaves enumerate nothing is refused, not
+ * shown as "features 0x0".
+ */
+static int choose_features(const struct layout_request *request, const struct vx_profile *profile,
+			   uint64_t *mask)
 {
+	uint64_t supported = vx_profile_xcr0_supported(profile) | vx_profile_xss_supported(profile);
+	const char *text = request->features ? request->features : "all";
 	struct vx_error err = VX_ERROR_INIT;
+	char label[VX_PROFILE_NAME_MAX + 80], context[VX_PROFILE_NAME_MAX + 192];
 
-	if (!text) {
-		*mask = vx_profile_xcr0_supported(profile) | vx_profile_xss_supported(profile);
-		return CLI_EXIT_OK;
+	cli_source_label(&request->source, profile, label, sizeof(label));
+	if (!supported) {
+		/* §1.2: XCR0 bit 0 is always supported, so an empty 0xD.0 means a broken dump. */
+		cli_error("%s enumerates no XSAVE features: CPUID.(0xD,0) EDX:EAX is empty%s", label,
+			  vx_profile_has(profile, VX_FEAT_XSAVE) ? ""
+								 : " and CPUID.1:ECX[26] XSAVE = 0");
+		return CLI_EXIT_FAILURE;
 	}
-	if (vx_parse_component_mask(text, mask, &err) < 0) {
+	if (vx_parse_component_mask_all(text, supported, mask, &err) < 0) {
 		cli_vx_error("--features", &err);
 		return CLI_EXIT_FAILURE;
 	}
 	if (vx_feature_mask_check(profile, *mask, &err) < 0) {
-		char context[128];
-
-		snprintf(context, sizeof(context), "--features %s is not valid on %s", text,
-			 profile->name[0] ? profile->name : "this CPU");
+		snprintf(context, sizeof(context), "--features %s is not valid on %s", text, label);
 		cli_vx_error(context, &err);
 		return CLI_EXIT_FAILURE;
 	}
@@ -112,8 +126,13 @@ static int choose_features(const struct vx_profile *profile, const char *text, u
 static int write_svg_file(const char *path, const struct vx_profile *profile,
 			  const struct vx_layout *layout)
 {
-	FILE *file = fopen(path, "w");
+	FILE *file;
 	int rc;
+
+	/* "-" is standard output, as for --cpuid-dump; main() checks that it was written. */
+	if (strcmp(path, "-") == 0)
+		return layout_write_svg(stdout, profile, layout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+	file = fopen(path, "w");
 
 	if (!file) {
 		cli_error("cannot write SVG '%s': %s", path, strerror(errno));
@@ -144,7 +163,7 @@ int cli_cmd_layout(int argc, char **argv)
 	rc = cli_source_load(&request.source, &profile);
 	if (rc)
 		return rc;
-	rc = choose_features(&profile, request.features, &features);
+	rc = choose_features(&request, &profile, &features);
 	if (rc)
 		return rc;
 	if (vx_layout_compute(&profile, features, &layout, &err) < 0) {
@@ -153,7 +172,7 @@ int cli_cmd_layout(int argc, char **argv)
 	}
 	if (request.svg_path) {
 		rc = write_svg_file(request.svg_path, &profile, &layout);
-		if (rc)
+		if (rc || strcmp(request.svg_path, "-") == 0)
 			return rc;
 	}
 	if (request.json)

@@ -17,6 +17,14 @@ json_t *cli_json_hex(uint64_t value)
 	return json_string(text);
 }
 
+json_t *cli_json_text(const char *text)
+{
+	char clean[2048];
+
+	vx_utf8_sanitize(text, clean, sizeof(clean));
+	return json_string(clean);
+}
+
 json_t *cli_json_reg32(uint32_t value)
 {
 	char text[16];
@@ -56,10 +64,33 @@ void cli_json_set(json_t *object, const char *key, json_t *value)
 	json_object_set_new(object, key, value ? value : json_null());
 }
 
+/*
+ * Every document starts with "schema_version" (docs/cli.md "JSON output"), so a script can
+ * refuse a layout it does not know instead of misreading it.
+ */
+static json_t *with_schema_version(json_t *root)
+{
+	json_t *versioned;
+
+	if (!json_is_object(root))
+		return root;
+	versioned = json_object();
+	if (!versioned || json_object_set_new(versioned, "schema_version",
+					      json_integer(CLI_JSON_SCHEMA_VERSION)) < 0 ||
+	    json_object_update(versioned, root) < 0) {
+		json_decref(versioned);
+		json_decref(root);
+		return NULL;
+	}
+	json_decref(root);
+	return versioned;
+}
+
 int cli_json_print(json_t *root)
 {
 	int rc;
 
+	root = root ? with_schema_version(root) : NULL;
 	if (!root) {
 		cli_error("out of memory while building JSON output");
 		return CLI_EXIT_FAILURE;

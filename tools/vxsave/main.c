@@ -59,18 +59,37 @@ static void usage_main(FILE *out)
 		"  -V, --version  show the version and exit\n"
 		"\n"
 		"'vxsave help COMMAND' or 'vxsave COMMAND --help' describes one command.\n"
+		"The library's arch and cpu layers exist; fpu, kvm and eval are planned.\n"
 		"Exit status: 0 success, 1 bad input or failure, 2 usage error.\n");
 }
 
 static void usage_help(FILE *out)
 {
-	fputs("Usage: vxsave help [COMMAND]\n"
+	fputs("Usage: vxsave help [COMMAND [SUBCOMMAND]]\n"
 	      "\n"
-	      "Show the help of vxsave, or of COMMAND.\n"
+	      "Show the help of vxsave, of COMMAND, or of one of its subcommands\n"
+	      "('vxsave help profile show' is 'vxsave profile show --help').\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help  show this help and exit\n",
 	      out);
+}
+
+/* "help profile show": the subcommand's own --help, so there is one text to keep true. */
+static int help_subcommand(const struct cli_command *command, int argc, char **argv)
+{
+	enum { WORDS_MAX = 8 };
+	char help_option[] = "--help";
+	char *words[WORDS_MAX + 2];
+
+	if (argc > WORDS_MAX)
+		return cli_usage_error("help", "too many words after 'help'");
+	for (int i = 0; i < argc; i++)
+		words[i] = argv[i];
+	words[argc] = help_option;
+	words[argc + 1] = NULL;
+	optind = 0; /* the command runs its own getopt_long() from the start */
+	return command->run(argc + 1, words);
 }
 
 static int cmd_help(int argc, char **argv)
@@ -85,13 +104,14 @@ static int cmd_help(int argc, char **argv)
 		usage_main(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (argc > 2)
-		return cli_usage_error("help", "unexpected argument '%s'", argv[2]);
 	command = find_command(argv[1]);
 	if (!command)
 		return cli_usage_error("help", "unknown command '%s'", argv[1]);
-	command->usage(stdout);
-	return CLI_EXIT_OK;
+	if (argc == 2) {
+		command->usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	return help_subcommand(command, argc - 1, argv + 1);
 }
 
 static void print_version(void)
@@ -115,10 +135,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'h':
 			usage_main(stdout);
-			return CLI_EXIT_OK;
+			return cli_finish_output(CLI_EXIT_OK);
 		case 'V':
 			print_version();
-			return CLI_EXIT_OK;
+			return cli_finish_output(CLI_EXIT_OK);
 		default:
 			return cli_getopt_failure(NULL, opt, argc, argv);
 		}
@@ -134,5 +154,5 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: restart scanning for the subcommand's own getopt_long() */
-	return command->run(argc, argv);
+	return cli_finish_output(command->run(argc, argv));
 }

@@ -3,6 +3,7 @@
  * Messages and small formatting helpers shared by the subcommands.  Every message on stderr
  * starts with "vxsave: " so scripts and tests can tell ours from the shell's.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
@@ -20,15 +21,45 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* "vxsave: CONTEXT: reason [rule]" - the library's reason already names bits and components. */
+const char *cli_cited(const char *text, char *buf, size_t len)
+{
+	vx_cite(text, buf, len);
+	return buf;
+}
+
+/*
+ * "vxsave: CONTEXT: reason [rule]" - the library's reason already names bits and components;
+ * rules cite the Intel SDM / AMD APM, which users have, not the project's notes (vx_cite()).
+ */
 void cli_vx_error(const char *context, const struct vx_error *err)
 {
 	const char *reason = err->reason[0] ? err->reason : vx_errno_name(err->code);
+	char cited_reason[VX_ERROR_REASON_MAX * 2], cited_rule[192];
 
+	cli_cited(reason, cited_reason, sizeof(cited_reason));
 	if (err->rule && !strstr(reason, err->rule))
-		cli_error("%s: %s [%s]", context, reason, err->rule);
+		cli_error("%s: %s [%s]", context, cited_reason,
+			  cli_cited(err->rule, cited_rule, sizeof(cited_rule)));
 	else
-		cli_error("%s: %s", context, reason);
+		cli_error("%s: %s", context, cited_reason);
+}
+
+/*
+ * Every command's last step: output that did not reach its file (a full disk, a closed pipe,
+ * /dev/full) is a failure, not a silent exit 0.
+ */
+int cli_finish_output(int rc)
+{
+	int failed = fflush(stdout) != 0;
+	int saved = errno;
+
+	if (!failed && !ferror(stdout))
+		return rc;
+	if (failed)
+		cli_error("cannot write to standard output: %s", strerror(saved));
+	else
+		cli_error("cannot write to standard output");
+	return CLI_EXIT_FAILURE;
 }
 
 static void print_help_hint(const char *command)

@@ -137,11 +137,12 @@ void profile_diagnostics_text(FILE *out, const struct vx_profile *profile)
 	if (!total)
 		fprintf(out, "  none: the profile's leaves agree with each other\n");
 	for (unsigned i = 0; i < shown; i++) {
-		char first[64];
+		char first[64], message[2 * VX_DIAG_MESSAGE_MAX];
 
 		snprintf(first, sizeof(first), "  %-7s  CPUID.(0x%X,%u): ",
 			 vx_diag_severity_name(found[i].severity), found[i].leaf, found[i].subleaf);
-		cli_print_wrapped(out, first, "           ", found[i].message, ' ');
+		cli_print_wrapped(out, first, "           ",
+				  cli_cited(found[i].message, message, sizeof(message)), ' ');
 	}
 	if (total > shown)
 		fprintf(out, "  ... and %u more\n", total - shown);
@@ -220,10 +221,14 @@ static json_t *component_json(unsigned id, const struct vx_component_info *info,
 	cli_json_set(entry, "id", json_integer(id));
 	cli_json_set(entry, "name", json_string(info->name));
 	cli_json_set(entry, "supervisor", json_boolean(info->supervisor));
-	cli_json_set(entry, "size", json_integer(desc->size));
-	/* Supervisor components have no standard-format place (§1.4): null, not 0. */
-	cli_json_set(entry, "standard_offset",
-		     info->supervisor ? json_null() : json_integer(desc->standard_offset));
+	/* null wherever the text shows "-": not enumerated, or (supervisor) no standard-format
+	 * place (§1.4) - never a 0 that reads as a real offset (docs/cli.md "JSON output"). */
+	bool enumerated = desc->supported || desc->size;
+
+	cli_json_set(entry, "size", enumerated ? json_integer(desc->size) : json_null());
+	cli_json_set(entry, "standard_offset", enumerated && !info->supervisor
+						       ? json_integer(desc->standard_offset)
+						       : json_null());
 	cli_json_set(entry, "align64", json_boolean(desc->align64));
 	cli_json_set(entry, "xfd", json_boolean(desc->xfd_capable));
 	cli_json_set(entry, "supported", json_boolean(desc->supported));
@@ -251,16 +256,18 @@ json_t *profile_diagnostics_json(const struct vx_profile *profile)
 	json_t *array = json_array();
 
 	for (unsigned i = 0; i < total && i < DIAGNOSTICS_MAX; i++) {
+		char message[2 * VX_DIAG_MESSAGE_MAX];
 		json_t *entry = json_object();
 
 		cli_json_set(entry, "severity",
 			     json_string(vx_diag_severity_name(found[i].severity)));
 		cli_json_set(entry, "leaf", cli_json_reg32(found[i].leaf));
-		cli_json_set(entry, "subleaf", json_integer(found[i].subleaf));
+		cli_json_set(entry, "subleaf", cli_json_reg32(found[i].subleaf));
 		cli_json_set(entry, "component", found[i].component >= 0
 							 ? json_integer(found[i].component)
 							 : json_null());
-		cli_json_set(entry, "message", json_string(found[i].message));
+		cli_json_set(entry, "message",
+			     json_string(cli_cited(found[i].message, message, sizeof(message))));
 		json_array_append_new(array, entry);
 	}
 	return array;
@@ -281,7 +288,7 @@ static json_t *raw_leaves_json(const struct vx_profile *profile)
 			continue;
 		entry = json_object();
 		cli_json_set(entry, "leaf", cli_json_reg32(leaf));
-		cli_json_set(entry, "subleaf", json_integer(subleaf));
+		cli_json_set(entry, "subleaf", cli_json_reg32(subleaf));
 		cli_json_set(entry, "eax", cli_json_reg32(r->eax));
 		cli_json_set(entry, "ebx", cli_json_reg32(r->ebx));
 		cli_json_set(entry, "ecx", cli_json_reg32(r->ecx));

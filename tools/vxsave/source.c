@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Dumps of real machines are a few hundred KiB at most; refuse anything absurd. */
 #define CLI_DUMP_MAX_BYTES (64u << 20)
@@ -18,7 +19,9 @@ void cli_source_usage(FILE *out)
 	      "      --host             the CPU this command runs on (CPUID, XGETBV, FXSAVE)\n"
 	      "      --profile NAME     a built-in profile (see 'vxsave profile list')\n"
 	      "      --cpuid-dump FILE  the output of 'cpuid -r' ('-' reads standard input)\n"
-	      "      --cpu N            with --cpuid-dump: use the block \"CPU N:\" (default 0)\n",
+	      "      --cpu N            with --cpuid-dump: the block labelled \"CPU N:\", or else\n"
+	      "                         the Nth block counting from 0 (default 0); a note on\n"
+	      "                         stderr says which block was taken when the two differ\n",
 	      out);
 }
 
@@ -52,12 +55,10 @@ static void select_source(struct cli_source *source, enum cli_source_kind kind,
 
 static int parse_cpu_index(struct cli_source *source, const char *command, const char *text)
 {
-	char *end;
-	unsigned long value;
+	uint64_t value;
 
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || value > UINT_MAX)
+	/* The same number rule as every other number the tool reads (vx_parse_u64). */
+	if (vx_parse_u64(text, strlen(text), &value, NULL) < 0 || value > UINT_MAX)
 		return cli_usage_error(command, "--cpu needs a CPU number (0, 1, ...), not '%s'",
 				       text);
 	source->cpu_index = (unsigned)value;
@@ -95,20 +96,27 @@ int cli_source_finish(const struct cli_source *source, const char *command)
 	return CLI_EXIT_OK;
 }
 
-/* Read all of @file into a NUL-terminated buffer the caller frees; NULL with errno set. */
+/*
+ * Read all of @file into a NUL-terminated buffer the caller frees; NULL with errno set (the
+ * system's own code, so a directory reads as EISDIR; EFBIG past CLI_DUMP_MAX_BYTES).
+ */
 static char *read_whole_stream(FILE *file, size_t *length)
 {
 	size_t capacity = 16384, used = 0;
 	char *buffer = malloc(capacity);
 
 	while (buffer) {
-		size_t got = fread(buffer + used, 1, capacity - used - 1, file);
+		size_t got;
 
+		errno = 0;
+		got = fread(buffer + used, 1, capacity - used - 1, file);
 		used += got;
 		if (got == 0) {
 			if (ferror(file)) {
+				int saved = errno ? errno : EIO;
+
 				free(buffer);
-				errno = EIO;
+				errno = saved;
 				return NULL;
 			}
 			buffer[used] = '\0';
@@ -148,13 +156,102 @@ static const char *without_line_prefix(const struct vx_error *err)
 	return err->reason;
 }
 
+/* "cannot read cpuid dump 'x': Is a directory", with the size limit named when it is hit. */
+static void report_read_error(const char *shown, int code)
+{
+	if (code == EFBIG)
+		cli_error("cannot read cpuid dump '%s': larger than the %u MiB limit for dumps "
+			  "(real ones are a few hundred KiB)",
+			  shown, CLI_DUMP_MAX_BYTES >> 20);
+	else
+		cli_error("cannot read cpuid dump '%s': %s", shown, strerror(code));
+}
+
+/* Open @path for reading; a directory is refused by name before any read. */
+static FILE *open_dump(const char *path)
+{
+	struct stat info;
+	FILE *file;
+
+	if (stat(path, &info) == 0 && S_ISDIR(info.st_mode)) {
+		errno = EISDIR;
+		return NULL;
+	}
+	file = fopen(path, "r");
+	return file;
+}
+
+/* The label N of a "CPU N:" header line (-1 for "CPU:"), or -2 if @line is no CPU header. */
+static long cpu_header_label(const char *line, const char *end)
+{
+	long label = -1;
+
+	while (line < end && (*line == ' ' || *line == '\t'))
+		line++;
+	if (end - line < 4 || memcmp(line, "CPU", 3) != 0)
+		return -2;
+	line += 3;
+	if (*line == ' ') {
+		line++;
+		if (line >= end || *line < '0' || *line > '9')
+			return -2;
+		for (label = 0; line < end && *line >= '0' && *line <= '9'; line++)
+			label = label > 100000000 ? label : label * 10 + (*line - '0');
+	}
+	return line < end && *line == ':' ? label : -2;
+}
+
+/*
+ * --cpu N names a CPU, and `cpuid -r` labels its blocks "CPU N:" - but dumps of some CPUs only,
+ * or of `cpuid -r -1` ("CPU:"), do not number blocks by position.  Rule (docs/cli.md): the block
+ * labelled N if there is one, else the Nth block; say which when the two readings differ.
+ */
+static unsigned choose_cpu_block(const char *text, size_t length, unsigned cpu, const char *shown)
+{
+	long label_at_position = -3;
+	unsigned blocks = 0, labelled_index = 0;
+	bool labelled_found = false;
+
+	for (const char *line = text; line < text + length;) {
+		const char *end = memchr(line, '\n', (size_t)(text + length - line));
+		long label;
+
+		end = end ? end : text + length;
+		label = cpu_header_label(line, end);
+		if (label != -2) {
+			if (blocks == cpu)
+				label_at_position = label;
+			if (label == (long)cpu && !labelled_found) {
+				labelled_found = true;
+				labelled_index = blocks;
+			}
+			blocks++;
+		}
+		line = end + 1;
+	}
+	if (labelled_found) {
+		if (labelled_index != cpu)
+			fprintf(stderr,
+				"%s: note: %s: --cpu %u took the block labelled 'CPU %u:', which is "
+				"block %u counting from 0\n",
+				cli_program_name, shown, cpu, cpu, labelled_index);
+		return labelled_index;
+	}
+	if (cpu < blocks && label_at_position >= 0)
+		fprintf(stderr,
+			"%s: note: %s: no block is labelled 'CPU %u:'; --cpu %u took block %u "
+			"counting from 0, labelled 'CPU %ld:'\n",
+			cli_program_name, shown, cpu, cpu, cpu, label_at_position);
+	return cpu;
+}
+
 static int load_cpuid_dump(const struct cli_source *source, struct vx_profile *profile)
 {
 	const char *path = source->argument;
 	const char *shown = dump_display_name(path);
 	bool from_stdin = strcmp(path, "-") == 0;
 	struct vx_error err = VX_ERROR_INIT;
-	FILE *file = from_stdin ? stdin : fopen(path, "r");
+	FILE *file = from_stdin ? stdin : open_dump(path);
 	size_t length = 0;
 	char *text;
 	int rc;
@@ -165,7 +262,7 @@ static int load_cpuid_dump(const struct cli_source *source, struct vx_profile *p
 	}
 	text = read_whole_stream(file, &length);
 	if (!text) {
-		cli_error("cannot read cpuid dump '%s': %s", shown, strerror(errno));
+		report_read_error(shown, errno);
 		if (!from_stdin)
 			fclose(file);
 		return CLI_EXIT_FAILURE;
@@ -173,7 +270,9 @@ static int load_cpuid_dump(const struct cli_source *source, struct vx_profile *p
 	if (!from_stdin)
 		fclose(file);
 
-	rc = vx_profile_parse_cpuid_dump(profile, text, length, source->cpu_index, &err);
+	rc = vx_profile_parse_cpuid_dump(profile, text, length,
+					 choose_cpu_block(text, length, source->cpu_index, shown),
+					 &err);
 	free(text);
 	if (rc < 0) {
 		if (err.line)
@@ -213,9 +312,8 @@ static int load_host(struct vx_profile *profile)
 	return CLI_EXIT_OK;
 }
 
-int cli_source_load(const struct cli_source *source, struct vx_profile *profile)
+static int load_source(const struct cli_source *source, struct vx_profile *profile)
 {
-	vx_profile_init(profile);
 	switch (source->kind) {
 	case CLI_SOURCE_HOST:
 		return load_host(profile);
@@ -227,6 +325,32 @@ int cli_source_load(const struct cli_source *source, struct vx_profile *profile)
 		break;
 	}
 	return load_builtin(NULL, profile);
+}
+
+int cli_source_load(const struct cli_source *source, struct vx_profile *profile)
+{
+	int rc;
+
+	vx_profile_init(profile);
+	rc = load_source(source, profile);
+	/* Names and notes come from files anyone writes: clean them once for every output. */
+	if (rc == CLI_EXIT_OK)
+		vx_profile_sanitize_text(profile);
+	return rc;
+}
+
+const char *cli_source_label(const struct cli_source *source, const struct vx_profile *profile,
+			     char *buf, size_t len)
+{
+	if (profile->name[0])
+		snprintf(buf, len, "%s", profile->name);
+	else if (source->kind == CLI_SOURCE_CPUID_DUMP)
+		snprintf(buf, len, "(unnamed, from %s)", dump_display_name(source->argument));
+	else if (source->kind == CLI_SOURCE_HOST)
+		snprintf(buf, len, "(unnamed, the host CPU)");
+	else
+		snprintf(buf, len, "(unnamed profile)");
+	return buf;
 }
 
 const char *cli_source_describe(const struct cli_source *source, char *buf, size_t len)

@@ -40,7 +40,7 @@ enum cli_source_kind {
  * struct cli_source - the source options seen so far.
  * @kind:      which source; CLI_SOURCE_DEFAULT until an option names one.
  * @argument:  the profile name or dump path.
- * @cpu_index: --cpu N (the "CPU N:" block of a dump).
+ * @cpu_index: --cpu N (the block labelled "CPU N:", else the Nth block; see source.c).
  * @cpu_given: --cpu appeared (only valid with --cpuid-dump).
  * @conflict:  the option that named a second source, kept for the error message.
  */
@@ -76,6 +76,10 @@ int cli_source_finish(const struct cli_source *source, const char *command);
 
 /** Load the selected profile: CLI_EXIT_OK, or CLI_EXIT_FAILURE after printing why. */
 int cli_source_load(const struct cli_source *source, struct vx_profile *profile);
+
+/** How messages name the loaded CPU: its name, or "(unnamed, from FILE)" - never ''. */
+const char *cli_source_label(const struct cli_source *source, const struct vx_profile *profile,
+			     char *buf, size_t len);
 
 /** "built-in profile sapphire-rapids", "the host CPU", "cpuid dump FILE (CPU 0)". */
 const char *cli_source_describe(const struct cli_source *source, char *buf, size_t len);
