@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make install` gives a usable library: headers, shared and static library, a relocatable
-# pkg-config file and the CLI; a consumer compiles and links against it with pkg-config alone,
-# and only vx_* symbols are exported from the shared library.
+# pkg-config file, a CMake package (find_package(vxsave)) and the CLI; a consumer compiles and
+# links against it with pkg-config alone and with CMake, and only vx_* symbols are exported from
+# the shared library.
 set -euo pipefail
 : "${BUILDDIR:?}" "${SRCDIR:?}"
 command -v pkg-config >/dev/null || { echo "skipped: pkg-config not installed"; exit 77; }
@@ -42,6 +43,39 @@ ${CC:-cc} -std=c11 -Wall -Werror ${CONSUMER_CFLAGS:-} "$prefix/consumer.c" $(pkg
 	-Wl,-rpath,"$libdir" -o "$prefix/consumer"
 out=$("$prefix/consumer")
 [ "$out" = 2440 ] || { echo "FAIL: consumer printed '$out', expected 2440"; exit 1; }
+
+# The same consumer through CMake: find_package(vxsave) and both exported targets.
+if command -v cmake >/dev/null; then
+	mkdir -p "$prefix/cmake-consumer"
+	cp "$prefix/consumer.c" "$prefix/cmake-consumer/"
+	cat >"$prefix/cmake-consumer/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.20)
+project(consumer LANGUAGES C)
+find_package(vxsave 0.1 REQUIRED)
+add_executable(consumer_shared consumer.c)
+target_link_libraries(consumer_shared PRIVATE vxsave::vxsave)
+add_executable(consumer_static consumer.c)
+target_link_libraries(consumer_static PRIVATE vxsave::vxsave_static)
+CMAKE
+	cmake -S "$prefix/cmake-consumer" -B "$prefix/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+		-DCMAKE_C_COMPILER="${CC:-cc}" -DCMAKE_C_FLAGS="${CONSUMER_CFLAGS:-}" \
+		-DCMAKE_EXE_LINKER_FLAGS="${CONSUMER_CFLAGS:-}" >"$prefix/cmake.log" 2>&1 ||
+		{ cat "$prefix/cmake.log"; echo "FAIL: find_package(vxsave) failed"; exit 1; }
+	cmake --build "$prefix/cmake-build" >>"$prefix/cmake.log" 2>&1 ||
+		{ cat "$prefix/cmake.log"; echo "FAIL: CMake consumer does not build"; exit 1; }
+	for kind in shared static; do
+		out=$("$prefix/cmake-build/consumer_$kind")
+		[ "$out" = 2440 ] || { echo "FAIL: consumer_$kind printed '$out', expected 2440"; exit 1; }
+	done
+	# A version the package does not offer is refused.
+	sed -i 's/find_package(vxsave 0.1 REQUIRED)/find_package(vxsave 9.0 REQUIRED)/' \
+		"$prefix/cmake-consumer/CMakeLists.txt"
+	if cmake -S "$prefix/cmake-consumer" -B "$prefix/cmake-build9" \
+		-DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
+		echo "FAIL: find_package(vxsave 9.0) accepted version $(pkg-config --modversion vxsave)"
+		exit 1
+	fi
+fi
 
 leaked=$(nm -D --defined-only "$libdir/libvxsave.so" | awk '{print $3}' | grep -v '^vx_' || true)
 [ -z "$leaked" ] || { echo "FAIL: non-vx_ symbols exported: $leaked"; exit 1; }
