@@ -7,6 +7,7 @@
  *   arch.h    component table, CPU profiles, layouts, XCR0/XSS/XFD rules
  *   area.h    whole XSAVE areas: header checks, conversion, initial values, decoding
  *   cpu.h     the software logical processor (and cpu_hw.h, the hardware backend)
+ *   fpu.h     the host FPU framework: the booted system, feature sets and sizes
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -16,5 +17,6 @@
 #include <vxsave/arch.h>
 #include <vxsave/area.h>
 #include <vxsave/cpu.h>
+#include <vxsave/fpu.h>
 
 #endif /* VXSAVE_VXSAVE_H */

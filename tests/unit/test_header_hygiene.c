@@ -11,6 +11,8 @@
 #include <vxsave/area.h>
 #include <vxsave/cpu_hw.h>
 #include <vxsave/cpu.h>
+#include <vxsave/fpu.h>
+#include <vxsave/fpu.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 
