@@ -233,7 +233,7 @@ VX_API unsigned vx_utf8_sanitize(const char *in, char *out, size_t size);
 
 /**
  * vx_cite() - @text with every reference to the project's notes ("arch.md §3.1 rule 2") replaced
- * by the Intel SDM / AMD APM section it paraphrases ("Intel SDM Vol. 1 §13.3, Vol. 2 XSETBV"),
+ * by the Intel SDM / AMD APM section it paraphrases ("Intel SDM Vol.1 §13.3, Vol.2 XSETBV"),
  * for messages shown to users; everything else is copied.  snprintf-like: writes at most @len
  * bytes and returns the length the whole text needs.  Rules in struct vx_error and events keep
  * the notes reference for developers; print them through this.

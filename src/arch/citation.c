@@ -19,35 +19,35 @@ static const struct {
 	const char *section;
 	const char *manual;
 } citations[] = {
-    {"1.1", "Intel SDM Vol. 2 CPUID"},
-    {"1", "Intel SDM Vol. 1 " SECTION_SIGN "13.2"},
-    {"2.1", "Intel SDM Vol. 1 " SECTION_SIGN "13.1"},
-    {"2.2", "Intel SDM Vol. 1 " SECTION_SIGN "13.4.1"},
-    {"2.3", "Intel SDM Vol. 1 " SECTION_SIGN "13.4.2"},
-    {"2.4", "Intel SDM Vol. 1 " SECTION_SIGN "13.4.3"},
-    {"2.5", "Intel SDM Vol. 1 " SECTION_SIGN "13.5"},
-    {"2.6", "AMD APM Vol. 2 " SECTION_SIGN "11.5"},
-    {"2", "Intel SDM Vol. 1 " SECTION_SIGN "13.4"},
-    {"3.1", "Intel SDM Vol. 1 " SECTION_SIGN "13.3, Vol. 2 XSETBV"},
-    {"3.2", "Intel SDM Vol. 1 " SECTION_SIGN "13.3"},
-    {"3.3", "Intel SDM Vol. 1 " SECTION_SIGN "13.14"},
-    {"4", "Intel SDM Vol. 1 " SECTION_SIGN "13.6"},
-    {"5.0", "Intel SDM Vol. 2, XSAVE-family exception lists"},
-    {"5.1", "Intel SDM Vol. 1 " SECTION_SIGN "13.7, Vol. 2 XSAVE"},
-    {"5.2", "Intel SDM Vol. 1 " SECTION_SIGN "13.9, Vol. 2 XSAVEOPT"},
-    {"5.3", "Intel SDM Vol. 1 " SECTION_SIGN "13.10, Vol. 2 XSAVEC"},
-    {"5.4", "Intel SDM Vol. 1 " SECTION_SIGN "13.11, Vol. 2 XSAVES"},
-    {"5.5", "Intel SDM Vol. 1 " SECTION_SIGN "13.8, Vol. 2 XRSTOR"},
-    {"5.6", "Intel SDM Vol. 1 " SECTION_SIGN "13.12, Vol. 2 XRSTORS"},
-    {"5.7", "Intel SDM Vol. 2 XGETBV"},
-    {"5.8", "Intel SDM Vol. 2 XSETBV"},
-    {"5.9", "Intel SDM Vol. 1 " SECTION_SIGN "13.14"},
-    {"5", "Intel SDM Vol. 1 ch. 13"},
-    {"6", "Intel SDM Vol. 1 " SECTION_SIGN "13.6"},
-    {"7.11", "Intel SDM Vol. 3C (VMX), CET state"},
-    {"7.12", "AMD APM Vol. 2, Shadow Stacks"},
-    {"7", "Intel SDM Vol. 1, CET chapter"},
-    {"8", "AMD APM Vol. 2 " SECTION_SIGN "11.5"},
+    {"1.1", "Intel SDM Vol.2 CPUID"},
+    {"1", "Intel SDM Vol.1 " SECTION_SIGN "13.2"},
+    {"2.1", "Intel SDM Vol.1 " SECTION_SIGN "13.1"},
+    {"2.2", "Intel SDM Vol.1 " SECTION_SIGN "13.4.1"},
+    {"2.3", "Intel SDM Vol.1 " SECTION_SIGN "13.4.2"},
+    {"2.4", "Intel SDM Vol.1 " SECTION_SIGN "13.4.3"},
+    {"2.5", "Intel SDM Vol.1 " SECTION_SIGN "13.5"},
+    {"2.6", "AMD APM Vol.2 " SECTION_SIGN "11.5"},
+    {"2", "Intel SDM Vol.1 " SECTION_SIGN "13.4"},
+    {"3.1", "Intel SDM Vol.1 " SECTION_SIGN "13.3, Vol.2 XSETBV"},
+    {"3.2", "Intel SDM Vol.1 " SECTION_SIGN "13.3"},
+    {"3.3", "Intel SDM Vol.1 " SECTION_SIGN "13.14"},
+    {"4", "Intel SDM Vol.1 " SECTION_SIGN "13.6"},
+    {"5.0", "Intel SDM Vol.2, XSAVE-family exception lists"},
+    {"5.1", "Intel SDM Vol.1 " SECTION_SIGN "13.7, Vol.2 XSAVE"},
+    {"5.2", "Intel SDM Vol.1 " SECTION_SIGN "13.9, Vol.2 XSAVEOPT"},
+    {"5.3", "Intel SDM Vol.1 " SECTION_SIGN "13.10, Vol.2 XSAVEC"},
+    {"5.4", "Intel SDM Vol.1 " SECTION_SIGN "13.11, Vol.2 XSAVES"},
+    {"5.5", "Intel SDM Vol.1 " SECTION_SIGN "13.8, Vol.2 XRSTOR"},
+    {"5.6", "Intel SDM Vol.1 " SECTION_SIGN "13.12, Vol.2 XRSTORS"},
+    {"5.7", "Intel SDM Vol.2 XGETBV"},
+    {"5.8", "Intel SDM Vol.2 XSETBV"},
+    {"5.9", "Intel SDM Vol.1 " SECTION_SIGN "13.14"},
+    {"5", "Intel SDM Vol.1 ch. 13"},
+    {"6", "Intel SDM Vol.1 " SECTION_SIGN "13.6"},
+    {"7.11", "Intel SDM Vol.3C (VMX), CET state"},
+    {"7.12", "AMD APM Vol.2, Shadow Stacks"},
+    {"7", "Intel SDM Vol.1, CET chapter"},
+    {"8", "AMD APM Vol.2 " SECTION_SIGN "11.5"},
 };
 
 #define CITATION_COUNT (sizeof(citations) / sizeof(citations[0]))
@@ -65,7 +65,7 @@ static const char *manual_for(const char *section, size_t len)
 		if (len)
 			len--;
 	}
-	return "Intel SDM Vol. 1 ch. 13";
+	return "Intel SDM Vol.1 ch. 13";
 }
 
 /* Length of a section number ("3.1", "7.12") at @s, or 0. */
@@ -104,10 +104,10 @@ static size_t rule_suffix_length(const char *s)
 	return n;
 }
 
-/* Length of the "Intel SDM Vol. 1 " both citations start with, or 0 if they differ there. */
+/* Length of the "Intel SDM Vol.1 " both citations start with, or 0 if they differ there. */
 static size_t shared_volume(const char *a, const char *b)
 {
-	static const char *const volumes[] = {"Intel SDM Vol. 1 ", "AMD APM Vol. 2 "};
+	static const char *const volumes[] = {"Intel SDM Vol.1 ", "AMD APM Vol.2 "};
 
 	for (size_t i = 0; i < sizeof(volumes) / sizeof(volumes[0]); i++) {
 		size_t n = strlen(volumes[i]);
@@ -138,7 +138,7 @@ static size_t cite_reference(const char *s, struct sink *out)
 		if (!last) {
 			put(out, manual, strlen(manual));
 		} else if (strcmp(last, manual) != 0) {
-			/* "Intel SDM Vol. 1 §13.2, §13.14": the shared volume is said once. */
+			/* "Intel SDM Vol.1 §13.2, §13.14": the shared volume is said once. */
 			size_t same = shared_volume(last, manual);
 
 			put(out, same ? ", " : "; ", 2);

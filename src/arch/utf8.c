@@ -12,14 +12,20 @@
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
-/* Bytes of the well-formed, printable sequence at @s (at most @len bytes), or 0. */
-static size_t valid_sequence(const unsigned char *s, size_t len)
+/*
+ * Bytes of the well-formed sequence at @s (at most @len bytes), or 0 if it is malformed (then
+ * only its first byte is replaced, as Unicode's "maximal subpart" practice suggests).
+ * *@printable says whether the character is one to keep (not a C0/C1 control or DEL).
+ */
+static size_t sequence_length(const unsigned char *s, size_t len, bool *printable)
 {
 	uint32_t cp;
 	size_t need;
 
-	if (s[0] < 0x80)
-		return (s[0] >= 0x20 && s[0] != 0x7F) || s[0] == '\t' ? 1 : 0;
+	if (s[0] < 0x80) {
+		*printable = (s[0] >= 0x20 && s[0] != 0x7F) || s[0] == '\t';
+		return 1;
+	}
 	if (s[0] >= 0xC2 && s[0] <= 0xDF)
 		need = 2, cp = s[0] & 0x1Fu;
 	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
@@ -35,10 +41,11 @@ static size_t valid_sequence(const unsigned char *s, size_t len)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3Fu);
 	}
-	/* Overlong three/four-byte forms, UTF-16 surrogates, beyond Unicode, C1 controls. */
+	/* Overlong three/four-byte forms, UTF-16 surrogates, beyond Unicode. */
 	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F))
+	    (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
+	*printable = !(cp >= 0x80 && cp <= 0x9F);
 	return need;
 }
 
@@ -53,16 +60,18 @@ unsigned vx_utf8_sanitize(const char *in, char *out, size_t size)
 	while (s && s[len])
 		len++;
 	for (size_t i = 0; i < len;) {
-		size_t n = valid_sequence(s + i, len - i);
-		const char *piece = n ? (const char *)s + i : replacement;
-		size_t piece_len = n ? n : sizeof(replacement) - 1;
+		bool printable = false;
+		size_t n = sequence_length(s + i, len - i, &printable);
+		bool keep = n && printable;
+		const char *piece = keep ? (const char *)s + i : replacement;
+		size_t piece_len = keep ? n : sizeof(replacement) - 1;
 
 		/* Never cut a character: stop where the next one does not fit. */
 		if (used + piece_len >= size)
 			break;
-		for (size_t k = 0; k < piece_len; k++)
-			out[used++] = piece[k];
-		replaced += n ? 0 : 1;
+		memcpy(out + used, piece, piece_len);
+		used += piece_len;
+		replaced += keep ? 0 : 1;
 		i += n ? n : 1;
 	}
 	out[used] = '\0';

@@ -82,7 +82,7 @@ run 1 layout --profile nosuch && err_has "nosuch" "unknown profile"
 run 1 profile show --profile nosuch && err_has "nosuch" "unknown profile (show)"
 # The rule is cited as the Intel SDM section users can open, not the project's notes.
 run 1 layout --features 0xe3 && err_has "AVX" "AVX-512 without AVX" &&
-	err_has "Intel SDM Vol. 1 §13.3" "rule named as SDM section"
+	err_has "Intel SDM Vol.1 §13.3" "rule named as SDM section"
 grep -q 'arch\.md' "$tmp/err" && fail "user message cites arch.md: $(cat "$tmp/err")"
 run 1 layout --features bogus && err_has "bogus" "unknown component name"
 run 1 layout --profile zen4 --features 0x103 && err_has "PT" "PT on a CPU without PT"
