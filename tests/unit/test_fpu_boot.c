@@ -443,8 +443,8 @@ static void test_boot_log_sapphire_rapids(void **state)
 	    "x86/fpu: xstate_offset[12]: 2464, xstate_sizes[12]:   24",
 	    "x86/fpu: xstate_offset[17]: 2496, xstate_sizes[17]:   64",
 	    "x86/fpu: xstate_offset[18]: 2560, xstate_sizes[18]: 8192",
-	    "x86/fpu: Enabled xstate features 0x61ee7, context size is 10752 bytes, using "
-	    "'compacted' format.",
+	    ("x86/fpu: Enabled xstate features 0x61ee7, context size is 10752 bytes, using "
+	     "'compacted' format."),
 	};
 	struct vx_profile p;
 	struct vx_fpu_system *sys;
