@@ -126,13 +126,15 @@ static void print_config_row(const char *name, uint64_t max, uint32_t max_size, 
 	       default_size);
 }
 
+/* "  kernel max       0x61ee7   x87|SSE|...", wrapped at 100 columns after a '|'. */
 static void print_mask_line(const char *label, uint64_t mask)
 {
-	char names[256], hex[24];
+	char names[256], hex[24], first[64];
 
 	cli_format_hex(hex, sizeof(hex), mask);
-	printf("  %-16s %-9s %s\n", label, hex,
-	       mask ? cli_mask_names(mask, names, sizeof(names)) : "(none)");
+	snprintf(first, sizeof(first), "  %-16s %-9s ", label, hex);
+	cli_print_wrapped(stdout, first, "                             ",
+			  mask ? cli_mask_names(mask, names, sizeof(names)) : "(none)", '|');
 }
 
 /* The guest has no max of its own: guest fpstates grow within the kernel max (§2.1). */
