@@ -331,6 +331,25 @@ struct vx_component_desc {
 VX_API bool vx_profile_component(const struct vx_profile *profile, unsigned id,
 				 struct vx_component_desc *desc);
 
+/**
+ * VX_XSAVE_AREA_MAX - the largest XSAVE area vxsave lays out or models: 1 MiB, about a hundred
+ * times what any CPU enumerates (11 KiB with AMX).  CPUID reports sizes and offsets in 32 bits;
+ * a leaf-0xD value that would make any area larger is refused (docs/profiles.md "Bounds").
+ */
+#define VX_XSAVE_AREA_MAX 0x100000u
+
+/**
+ * vx_profile_check_xsave_leaves() - can leaf 0xD of @profile be laid out at all?  For every
+ * component in the XCR0 or IA32_XSS mask: its kind (0xD.i ECX[0]) matches the one mask it is
+ * in; its size fits in VX_XSAVE_AREA_MAX; a user component starts at or after byte 576 and
+ * ends within 0xD.0 ECX, which is itself at most VX_XSAVE_AREA_MAX; and the compacted area of
+ * every supported component fits in VX_XSAVE_AREA_MAX.  vx_layout_compute() and
+ * vx_cpu_create() refuse a profile that fails; vx_profile_diagnose() reports each failure as
+ * an error.  Returns 0 (also without XSAVE), or -EINVAL with @err naming the first register
+ * out of bounds ("CPUID.(0xD,0x12).EAX = 0xffffffff: ...") and err->component.
+ */
+VX_API int vx_profile_check_xsave_leaves(const struct vx_profile *profile, struct vx_error *err);
+
 /** Signature of a CPUID provider: the seam between profiles and the CPUID instruction. */
 typedef void (*vx_cpuid_fn)(void *ctx, uint32_t leaf, uint32_t subleaf,
 			    struct vx_cpuid_regs *out);

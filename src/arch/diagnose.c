@@ -12,6 +12,8 @@
 
 #include <vxsave/arch.h>
 
+#include "arch/xsave_bounds.h"
+
 #ifdef __GNUC__
 #define DIAG_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 #else
@@ -32,6 +34,8 @@ struct diag_ctx {
 	const struct vx_profile *profile;
 	uint64_t xcr0_mask; /* CPUID.(0xD,0).EDX:EAX (§1.2) */
 	uint64_t xss_mask;  /* CPUID.(0xD,1).EDX:ECX when XSAVES exists (§1.3) */
+	uint64_t unusable;  /* components that break a bound (xsave_bounds_walk) */
+	bool out_of_bounds; /* any bound broken */
 	struct vx_diagnostic *out;
 	unsigned max;
 	unsigned count;
@@ -141,34 +145,13 @@ static void check_orphan_subleaves(struct diag_ctx *ctx)
 	}
 }
 
-/* §1.4: ECX[0] says supervisor; EBX (standard offset) is 0 exactly for supervisor ones. */
-static void check_user_supervisor_flags(struct diag_ctx *ctx, unsigned i,
-					const struct vx_cpuid_regs *r)
+/*
+ * §1.4: EBX (standard offset) is 0 for supervisor components.  The other kind and offset
+ * rules are bounds (xsave_bounds_walk): a user component's place, ECX[0] against the masks.
+ */
+static void check_supervisor_offset(struct diag_ctx *ctx, unsigned i, const struct vx_cpuid_regs *r)
 {
-	bool in_xcr0 = ctx->xcr0_mask & VX_BIT(i);
-	bool in_xss = ctx->xss_mask & VX_BIT(i);
-
-	if (in_xcr0 && (r->ecx & ECX_SUPERVISOR))
-		emit(ctx, VX_DIAG_WARNING, i, (int)i,
-		     "0xD.%u ECX[0]=1 marks component %u (%s) supervisor, but it is in the XCR0 "
-		     "mask (arch.md §1.4)",
-		     i, i, component_name(i));
-	if (in_xss && !(r->ecx & ECX_SUPERVISOR))
-		emit(ctx, VX_DIAG_WARNING, i, (int)i,
-		     "0xD.%u ECX[0]=0 marks component %u (%s) user, but it is in the XSS mask "
-		     "(arch.md §1.4)",
-		     i, i, component_name(i));
-	if (in_xcr0 && r->ebx == 0)
-		emit(ctx, VX_DIAG_ERROR, i, (int)i,
-		     "0xD.%u EBX=0: user component %u (%s) has no standard-format offset "
-		     "(arch.md §1.4, §2.4)",
-		     i, i, component_name(i));
-	else if (in_xcr0 && r->ebx < VX_EXTENDED_OFFSET)
-		emit(ctx, VX_DIAG_ERROR, i, (int)i,
-		     "0xD.%u EBX=%u: user component %u (%s) would overlap the legacy region or "
-		     "header (below 576; arch.md §2.4)",
-		     i, r->ebx, i, component_name(i));
-	if (in_xss && r->ebx != 0)
+	if ((ctx->xss_mask & VX_BIT(i)) && r->ebx != 0)
 		emit(ctx, VX_DIAG_WARNING, i, (int)i,
 		     "0xD.%u EBX=%u: supervisor component %u (%s) should have standard offset 0 "
 		     "(arch.md §1.4)",
@@ -189,6 +172,11 @@ static void check_component_size_and_flags(struct diag_ctx *ctx, unsigned i,
 		emit(ctx, VX_DIAG_ERROR, i, (int)i,
 		     "0xD.%u EAX=%u: component %u (%s) is %u bytes architecturally (arch.md §2.1)",
 		     i, r->eax, i, component_name(i), info->arch_size);
+	else if (r->eax % 8)
+		emit(ctx, VX_DIAG_WARNING, i, (int)i,
+		     "0xD.%u EAX=%u: component %u (%s) is not a whole number of 8-byte words, unlike "
+		     "every component defined so far (arch.md §2.1)",
+		     i, r->eax, i, component_name(i));
 	if (!info)
 		emit(ctx, VX_DIAG_NOTE, i, (int)i,
 		     "component %u is supported (0xD.%u: size %u) but vxsave does not know it; it "
@@ -220,35 +208,38 @@ static void check_supported_components(struct diag_ctx *ctx)
 	for (unsigned i = 2; i <= LAST_COMPONENT; i++) {
 		struct vx_cpuid_regs r;
 
-		if (!(supported & VX_BIT(i)))
+		if (!(supported & VX_BIT(i)) || (ctx->unusable & VX_BIT(i)))
 			continue;
 		r = xsave_leaf(ctx, i);
 		check_component_size_and_flags(ctx, i, &r);
-		check_user_supervisor_flags(ctx, i, &r);
+		check_supervisor_offset(ctx, i, &r);
 	}
 }
 
 /* §2.4: user components have fixed, disjoint standard-format places (APX reuses MPX's). */
 static void check_standard_overlaps(struct diag_ctx *ctx)
 {
+	uint64_t placed = ctx->xcr0_mask & ~ctx->unusable;
+
 	for (unsigned i = 2; i <= LAST_COMPONENT; i++) {
 		struct vx_cpuid_regs a = xsave_leaf(ctx, i);
 
-		if (!(ctx->xcr0_mask & VX_BIT(i)) || a.eax == 0 || a.ebx == 0)
+		if (!(placed & VX_BIT(i)) || a.eax == 0 || a.ebx == 0)
 			continue;
 		for (unsigned j = i + 1; j <= LAST_COMPONENT; j++) {
 			struct vx_cpuid_regs b = xsave_leaf(ctx, j);
 
-			if (!(ctx->xcr0_mask & VX_BIT(j)) || b.eax == 0 || b.ebx == 0)
+			if (!(placed & VX_BIT(j)) || b.eax == 0 || b.ebx == 0)
 				continue;
 			if ((uint64_t)a.ebx + a.eax <= b.ebx || (uint64_t)b.ebx + b.eax <= a.ebx)
 				continue;
 			emit(ctx, VX_DIAG_ERROR, j, (int)j,
-			     "components %u (%s, bytes %u-%u) and %u (%s, bytes %u-%u) overlap in "
-			     "the "
-			     "standard format yet are both in the XCR0 mask (arch.md §2.4, §3.1)",
-			     i, component_name(i), a.ebx, a.ebx + a.eax - 1, j, component_name(j),
-			     b.ebx, b.ebx + b.eax - 1);
+			     "components %u (%s, bytes %u-%llu) and %u (%s, bytes %u-%llu) overlap "
+			     "in "
+			     "the standard format yet are both in the XCR0 mask (arch.md §2.4, "
+			     "§3.1)",
+			     i, component_name(i), a.ebx, ull((uint64_t)a.ebx + a.eax - 1), j,
+			     component_name(j), b.ebx, ull((uint64_t)b.ebx + b.eax - 1));
 		}
 	}
 }
@@ -259,7 +250,8 @@ static void check_max_standard_size(struct diag_ctx *ctx)
 	uint32_t reported = xsave_leaf(ctx, 0).ecx;
 	uint32_t computed = vx_standard_size(ctx->profile, ctx->xcr0_mask);
 
-	if (reported != computed)
+	/* Beyond the bound, the bound's own error already says why (xsave_bounds_walk). */
+	if (reported != computed && computed <= VX_XSAVE_AREA_MAX)
 		emit(ctx, VX_DIAG_ERROR, 0, -1,
 		     "0xD.0 ECX=%u but the components of the XCR0 mask 0x%llx need %u bytes in the "
 		     "standard format (arch.md §1.2)",
@@ -533,12 +525,18 @@ static void check_xfd_and_xsaves(struct diag_ctx *ctx)
 		     "(arch.md §1.3)");
 }
 
+static uint64_t legacy_bits(void)
+{
+	return VX_BIT(VX_COMP_X87) | VX_BIT(VX_COMP_SSE);
+}
+
 /* §1.2, §2.1, §3.1, §3.2: each mask may only hold its own kind of component. */
 static void check_mask_kinds(struct diag_ctx *ctx)
 {
 	uint64_t user_in_xss = ctx->xss_mask & vx_user_components();
 	uint64_t sup_in_xcr0 = ctx->xcr0_mask & vx_supervisor_components();
-	uint64_t both = ctx->xcr0_mask & ctx->xss_mask;
+	/* Components 2-62 in both masks break a bound (xsave_bounds_walk); 0, 1, 63 do not. */
+	uint64_t both = ctx->xcr0_mask & ctx->xss_mask & (legacy_bits() | VX_BIT(63));
 	uint64_t legacy = VX_BIT(VX_COMP_X87) | VX_BIT(VX_COMP_SSE);
 
 	if (sup_in_xcr0)
@@ -584,10 +582,22 @@ static bool check_xsave_present(struct diag_ctx *ctx)
 	return xsave && !regs_zero(&sub0);
 }
 
+/* A bound leaf 0xD breaks (docs/profiles.md "Bounds"): an error; its component is unusable. */
+static bool emit_bound(void *opaque, const struct xsave_bound_failure *failure)
+{
+	struct diag_ctx *ctx = opaque;
+
+	emit(ctx, VX_DIAG_ERROR, failure->subleaf, failure->component, "%s", failure->message);
+	ctx->out_of_bounds = true;
+	if (failure->component >= 0)
+		ctx->unusable |= VX_BIT(failure->component);
+	return true;
+}
+
 unsigned vx_profile_diagnose(const struct vx_profile *profile, struct vx_diagnostic *out,
 			     unsigned max)
 {
-	struct diag_ctx ctx = {profile, 0, 0, out, out ? max : 0, 0};
+	struct diag_ctx ctx = {profile, 0, 0, 0, false, out, out ? max : 0, 0};
 
 	if (!profile)
 		return 0;
@@ -595,12 +605,18 @@ unsigned vx_profile_diagnose(const struct vx_profile *profile, struct vx_diagnos
 	ctx.xss_mask = vx_profile_xss_supported(profile);
 	if (!check_xsave_present(&ctx))
 		return ctx.count;
+	xsave_bounds_walk(profile, emit_bound, &ctx);
 	check_mask_kinds(&ctx);
 	check_orphan_subleaves(&ctx);
 	check_supported_components(&ctx);
 	check_standard_overlaps(&ctx);
 	check_max_standard_size(&ctx);
-	if (profile->xcr0_at_capture)
+	/* Sizes computed with an out-of-bounds component explain nothing: those checks wait. */
+	if (ctx.out_of_bounds)
+		emit(&ctx, VX_DIAG_NOTE, 0, -1,
+		     "0xD.0 EBX and 0xD.1 EBX not checked: leaf 0xD is out of bounds (see the "
+		     "errors above)");
+	else if (profile->xcr0_at_capture)
 		check_enabled_sizes_known(&ctx);
 	else
 		check_enabled_sizes_unknown(&ctx);

@@ -13,14 +13,25 @@
 
 #include <vxsave/arch.h>
 
-static uint32_t round_up_64(uint32_t value)
+/*
+ * Offsets and sizes are added in 64 bits: CPUID's 32-bit values can be anything in a crafted
+ * profile, and a wrapped sum would put a component before its own offset.  The public size
+ * functions saturate at UINT32_MAX; vx_layout_compute() refuses such profiles instead
+ * (vx_profile_check_xsave_leaves()).
+ */
+static uint64_t round_up_64(uint64_t value)
 {
-	return (value + 63u) & ~63u;
+	return (value + 63u) & ~(uint64_t)63u;
 }
 
-uint32_t vx_standard_size(const struct vx_profile *profile, uint64_t xcr0)
+static uint32_t saturate(uint64_t value)
 {
-	uint32_t size = VX_EXTENDED_OFFSET;
+	return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+}
+
+static uint64_t standard_end(const struct vx_profile *profile, uint64_t xcr0)
+{
+	uint64_t size = VX_EXTENDED_OFFSET;
 
 	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
 		struct vx_component_desc d;
@@ -31,17 +42,22 @@ uint32_t vx_standard_size(const struct vx_profile *profile, uint64_t xcr0)
 		/* Supervisor components never appear in the standard format (§2.4). */
 		if (d.supervisor || d.size == 0)
 			continue;
-		if (d.standard_offset + d.size > size)
-			size = d.standard_offset + d.size;
+		if ((uint64_t)d.standard_offset + d.size > size)
+			size = (uint64_t)d.standard_offset + d.size;
 	}
 	return size;
 }
 
-/* Walk the compacted layout of @mask; returns the size and, if @component is in it, its offset. */
-static uint32_t compacted_walk(const struct vx_profile *profile, uint64_t mask,
-			       unsigned component, uint32_t *offset_of_component)
+uint32_t vx_standard_size(const struct vx_profile *profile, uint64_t xcr0)
 {
-	uint32_t offset = VX_EXTENDED_OFFSET;
+	return saturate(standard_end(profile, xcr0));
+}
+
+/* Walk the compacted layout of @mask; returns the size and, if @component is in it, its offset. */
+static uint64_t compacted_walk(const struct vx_profile *profile, uint64_t mask, unsigned component,
+			       uint64_t *offset_of_component)
+{
+	uint64_t offset = VX_EXTENDED_OFFSET;
 
 	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
 		struct vx_cpuid_regs r;
@@ -60,12 +76,12 @@ static uint32_t compacted_walk(const struct vx_profile *profile, uint64_t mask,
 
 uint32_t vx_compacted_size(const struct vx_profile *profile, uint64_t mask)
 {
-	return compacted_walk(profile, mask, VX_COMP_LIMIT, NULL);
+	return saturate(compacted_walk(profile, mask, VX_COMP_LIMIT, NULL));
 }
 
 uint32_t vx_compacted_offset(const struct vx_profile *profile, uint64_t mask, unsigned component)
 {
-	uint32_t offset = 0;
+	uint64_t offset = 0;
 
 	if (component >= VX_COMP_LIMIT || !(mask & VX_BIT(component)))
 		return 0;
@@ -75,7 +91,7 @@ uint32_t vx_compacted_offset(const struct vx_profile *profile, uint64_t mask, un
 	if (component == VX_COMP_SSE)
 		return VX_XMM_OFFSET;
 	compacted_walk(profile, mask, component, &offset);
-	return offset;
+	return saturate(offset);
 }
 
 int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
@@ -84,7 +100,12 @@ int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
 	uint64_t supported = vx_profile_xcr0_supported(profile) | vx_profile_xss_supported(profile);
 	uint64_t unknown = features & ~supported;
 	struct vx_layout result;
+	int rc;
 
+	/* Sizes and offsets out of all reason: no layout, the register named in @err. */
+	rc = vx_profile_check_xsave_leaves(profile, err);
+	if (rc)
+		return rc;
 	if (unknown) {
 		char names[128];
 
@@ -103,8 +124,8 @@ int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
 	memset(&result, 0, sizeof(result));
 	result.features = features;
 	/* One ascending walk gives the compacted offsets (§2.4) and both sizes. */
-	uint32_t compacted = VX_EXTENDED_OFFSET;
-	result.standard_size = VX_EXTENDED_OFFSET;
+	uint64_t compacted = VX_EXTENDED_OFFSET;
+	uint64_t standard = VX_EXTENDED_OFFSET;
 	for (unsigned i = 0; i < VX_COMP_LIMIT; i++) {
 		struct vx_layout_entry *e = &result.entries[result.count];
 		struct vx_component_desc d;
@@ -124,14 +145,17 @@ int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
 			e->compacted_offset = d.standard_offset;
 		} else {
 			compacted = d.align64 ? round_up_64(compacted) : compacted;
-			e->compacted_offset = compacted;
+			e->compacted_offset = (uint32_t)compacted;
 			compacted += d.size;
-			if (!d.supervisor && d.size && d.standard_offset + d.size > result.standard_size)
-				result.standard_size = d.standard_offset + d.size;
+			if (!d.supervisor && d.size &&
+			    (uint64_t)d.standard_offset + d.size > standard)
+				standard = (uint64_t)d.standard_offset + d.size;
 		}
 		result.count++;
 	}
-	result.compacted_size = compacted;
+	/* The bounds above keep both within VX_XSAVE_AREA_MAX. */
+	result.standard_size = (uint32_t)standard;
+	result.compacted_size = (uint32_t)compacted;
 	result.cpuid_enabled_standard_size = vx_profile_leaf(profile, 0xD, 0).ebx;
 	result.cpuid_max_standard_size = vx_profile_leaf(profile, 0xD, 0).ecx;
 	result.cpuid_enabled_compacted_size = vx_profile_leaf(profile, 0xD, 1).ebx;

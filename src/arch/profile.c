@@ -5,9 +5,13 @@
  * sizes and offsets are always computed, never copied.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <vxsave/arch.h>
+
+#include "arch/xsave_bounds.h"
 
 /*
  * The (leaf, subleaf) pairs a profile keeps, in slot order: one row per range.
@@ -232,6 +236,187 @@ bool vx_profile_component(const struct vx_profile *profile, unsigned id,
 	desc->align64 = (r.ecx >> 1) & 1u;
 	desc->xfd_capable = (r.ecx >> 2) & 1u;
 	return true;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Bounds on leaf 0xD (docs/profiles.md "Bounds")                                              */
+
+struct bounds_walk {
+	xsave_bound_report report;
+	void *ctx;
+	unsigned count;
+	bool stopped;
+};
+
+static void bound_failed(struct bounds_walk *w, uint32_t subleaf, int component, const char *fmt,
+			 ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static void bound_failed(struct bounds_walk *w, uint32_t subleaf, int component, const char *fmt,
+			 ...)
+{
+	struct xsave_bound_failure failure = {.subleaf = subleaf, .component = component};
+	va_list ap;
+
+	w->count++;
+	if (w->stopped)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(failure.message, sizeof(failure.message), fmt, ap);
+	va_end(ap);
+	if (!w->report(w->ctx, &failure))
+		w->stopped = true;
+}
+
+static const char *bound_component_name(unsigned id)
+{
+	const struct vx_component_info *info = vx_component_info(id);
+
+	return info ? info->name : "unknown";
+}
+
+/*
+ * A component's kind is decided twice: by the mask it is in (0xD.0 EDX:EAX or 0xD.1 EDX:ECX)
+ * and by 0xD.i ECX[0] (§1.4).  When the two disagree the component has no defined place in
+ * the standard format.  Returns true if @id may be laid out.
+ */
+static bool bound_kind(struct bounds_walk *w, unsigned id, uint64_t xcr0, uint64_t xss,
+		       const struct vx_cpuid_regs *r)
+{
+	uint64_t bit = VX_BIT(id);
+	bool high = id >= 32;
+	const char *name = bound_component_name(id);
+
+	if ((xcr0 & bit) && (xss & bit)) {
+		bound_failed(w, 1, (int)id,
+			     "CPUID.(0xD,1).%s = 0x%08x: component %u (%s) is in the IA32_XSS mask "
+			     "and in the XCR0 mask CPUID.(0xD,0).%s; a component is either user or "
+			     "supervisor (arch.md §2.1)",
+			     high ? "EDX" : "ECX", (uint32_t)(xss >> (high ? 32 : 0)), id, name,
+			     high ? "EDX" : "EAX");
+		return false;
+	}
+	if ((xcr0 & bit) && (r->ecx & 1u)) {
+		bound_failed(
+		    w, id, (int)id,
+		    "CPUID.(0xD,0x%x).ECX = 0x%x: bit 0 marks component %u (%s) supervisor, "
+		    "but it is in the XCR0 mask CPUID.(0xD,0).%s (arch.md §1.4)",
+		    id, r->ecx, id, name, high ? "EDX" : "EAX");
+		return false;
+	}
+	if ((xss & bit) && !(r->ecx & 1u)) {
+		bound_failed(
+		    w, id, (int)id,
+		    "CPUID.(0xD,0x%x).ECX = 0x%x: bit 0 clear marks component %u (%s) user, "
+		    "but it is in the IA32_XSS mask CPUID.(0xD,1).%s (arch.md §1.4)",
+		    id, r->ecx, id, name, high ? "EDX" : "ECX");
+		return false;
+	}
+	return true;
+}
+
+/* §1.2, §2.4: a user component lies in the extended region, inside 0xD.0 ECX. */
+static void bound_user_place(struct bounds_walk *w, unsigned id, const struct vx_cpuid_regs *r,
+			     uint32_t max_standard)
+{
+	uint64_t end = (uint64_t)r->ebx + r->eax;
+	const char *name = bound_component_name(id);
+
+	if (r->ebx < VX_EXTENDED_OFFSET)
+		bound_failed(
+		    w, id, (int)id,
+		    "CPUID.(0xD,0x%x).EBX = 0x%x: user component %u (%s) would start inside "
+		    "the legacy region or the XSAVE header, below byte 576 (arch.md §1.4, "
+		    "§2.4)",
+		    id, r->ebx, id, name);
+	else if (r->ebx >= max_standard && r->eax)
+		bound_failed(
+		    w, id, (int)id,
+		    "CPUID.(0xD,0x%x).EBX = 0x%x: user component %u (%s) would start past the "
+		    "end of the standard format, CPUID.(0xD,0).ECX = 0x%x (arch.md §1.2, §2.4)",
+		    id, r->ebx, id, name, max_standard);
+	else if (end > max_standard)
+		bound_failed(
+		    w, id, (int)id,
+		    "CPUID.(0xD,0x%x).EBX + EAX = 0x%x + 0x%x: user component %u (%s) would "
+		    "end at byte %llu, past the end of the standard format, CPUID.(0xD,0).ECX "
+		    "= 0x%x (arch.md §1.2, §2.4)",
+		    id, r->ebx, r->eax, id, name, (unsigned long long)end, max_standard);
+}
+
+unsigned xsave_bounds_walk(const struct vx_profile *profile, xsave_bound_report report, void *ctx)
+{
+	struct bounds_walk w = {report, ctx, 0, false};
+	uint64_t xcr0 = vx_profile_xcr0_supported(profile);
+	uint64_t xss = vx_profile_xss_supported(profile);
+	uint32_t max_standard = vx_profile_leaf(profile, 0xD, 0).ecx;
+	uint64_t compacted = VX_EXTENDED_OFFSET;
+	bool compacted_reported = false;
+
+	/* Without XSAVE there is no mask and nothing to lay out (§1.2). */
+	if (!(xcr0 | xss))
+		return 0;
+	if (max_standard > VX_XSAVE_AREA_MAX)
+		bound_failed(
+		    &w, 0, -1,
+		    "CPUID.(0xD,0).ECX = 0x%x: a standard-format area of %u bytes is beyond "
+		    "the 1 MiB limit vxsave puts on an XSAVE area (arch.md §1.2)",
+		    max_standard, max_standard);
+	for (unsigned id = 2; id < VX_COMP_LIMIT; id++) {
+		struct vx_cpuid_regs r;
+
+		if (!((xcr0 | xss) & VX_BIT(id)))
+			continue;
+		r = vx_profile_leaf(profile, 0xD, id);
+		if (!bound_kind(&w, id, xcr0, xss, &r))
+			continue;
+		if (r.eax > VX_XSAVE_AREA_MAX - VX_EXTENDED_OFFSET) {
+			bound_failed(
+			    &w, id, (int)id,
+			    "CPUID.(0xD,0x%x).EAX = 0x%x: component %u (%s) would be %u bytes, "
+			    "beyond the 1 MiB limit vxsave puts on a whole XSAVE area "
+			    "(arch.md §1.4)",
+			    id, r.eax, id, bound_component_name(id), r.eax);
+			continue;
+		}
+		if (xcr0 & VX_BIT(id))
+			bound_user_place(&w, id, &r, max_standard);
+		/* §2.4: the compacted area of every supported component (the model's storage). */
+		if (r.ecx & 2u)
+			compacted = (compacted + 63u) & ~(uint64_t)63u;
+		compacted += r.eax;
+		if (compacted > VX_XSAVE_AREA_MAX && !compacted_reported) {
+			compacted_reported = true;
+			bound_failed(
+			    &w, id, (int)id,
+			    "CPUID.(0xD,0x%x).EAX = 0x%x: with component %u (%s) the "
+			    "compacted area of every supported component reaches %llu bytes, "
+			    "beyond the 1 MiB limit (arch.md §1.3, §2.4)",
+			    id, r.eax, id, bound_component_name(id), (unsigned long long)compacted);
+		}
+	}
+	return w.count;
+}
+
+static bool keep_first(void *ctx, const struct xsave_bound_failure *failure)
+{
+	struct vx_error *err = ctx;
+
+	/* The message cites its own sections. */
+	vx_error_set(err, -EINVAL, NULL, "%s", failure->message);
+	if (err)
+		err->component = failure->component;
+	return false;
+}
+
+int vx_profile_check_xsave_leaves(const struct vx_profile *profile, struct vx_error *err)
+{
+	if (!profile)
+		return vx_error_set(err, -EINVAL, NULL, "NULL profile");
+	return xsave_bounds_walk(profile, keep_first, err) ? -EINVAL : 0;
 }
 
 unsigned vx_profile_compare(const struct vx_profile *a, const struct vx_profile *b,
