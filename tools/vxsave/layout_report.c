@@ -70,6 +70,13 @@ void layout_cpuid_checks(const struct vx_profile *profile, const struct vx_layou
 		.mask = both_now,
 		.computed = both_now ? vx_compacted_size(profile, both_now) : 0,
 	};
+	/* §1.3: without XSAVEC and XSAVES there is no compacted format, and EBX means nothing. */
+	if (!vx_profile_has(profile, VX_FEAT_XSAVEC) && !vx_profile_has(profile, VX_FEAT_XSAVES)) {
+		checks[2].mask = 0;
+		checks[2].computed = 0;
+		checks[2].absent = "not enumerated: no XSAVEC or XSAVES (CPUID.(0xD,1).EAX[1] = "
+				   "EAX[3] = 0)";
+	}
 }
 
 static const char *component_name(unsigned id)
@@ -188,6 +195,11 @@ static void print_cpuid_check(FILE *out, const struct layout_cpuid_check *check)
 		verdict = check->computed == check->reported ? "ok" : "MISMATCH";
 	}
 	snprintf(meaning, sizeof(meaning), "%s %s", check->meaning, hex);
+	if (check->absent) {
+		/* No compacted format on this CPU: nothing to compare, and no false MISMATCH. */
+		snprintf(meaning, sizeof(meaning), "compacted size (no XSAVEC, no XSAVES)");
+		verdict = "not enumerated";
+	}
 	fprintf(out, "  %-17s  %-43s  %7u  %8s  %s\n", check->what, meaning, check->reported,
 		computed, verdict);
 }
@@ -251,6 +263,8 @@ static json_t *cpuid_checks_json(const struct vx_profile *profile, const struct 
 		cli_json_set(entry, "computed", c->mask ? json_integer(c->computed) : json_null());
 		cli_json_set(entry, "matches",
 			     c->mask ? json_boolean(c->computed == c->reported) : json_null());
+		if (c->absent)
+			cli_json_set(entry, "note", json_string(c->absent));
 		cli_json_set(object, c->key, entry);
 	}
 	return object;

@@ -21,6 +21,8 @@
  * @reported: the register value.
  * @mask:     the mask that value describes; 0 when the profile does not record it.
  * @computed: vxsave's size for @mask (valid when @mask != 0).
+ * @absent:   why the register means nothing on this CPU (0xD.1 EBX without XSAVEC and
+ *            XSAVES: there is no compacted format), or NULL.
  */
 struct layout_cpuid_check {
 	const char *what;
@@ -29,6 +31,7 @@ struct layout_cpuid_check {
 	uint32_t reported;
 	uint64_t mask;
 	uint32_t computed;
+	const char *absent;
 };
 
 #define LAYOUT_CPUID_CHECKS 3
