@@ -40,15 +40,19 @@ static void read_feature_flags(const struct vx_profile *profile, struct cpu_fact
 	facts->supervisor = vx_supervisor_components();
 }
 
-/* Sizes, offsets and where each component's bytes go; returns the bytes needed. */
+/*
+ * Sizes, offsets and where each component's bytes go; returns the bytes needed.  The profile
+ * passed vx_profile_check_xsave_leaves(), so every size is below VX_XSAVE_AREA_MAX and their
+ * sum too; the arithmetic is 64-bit all the same.
+ */
 static size_t place_components(const struct vx_profile *profile, struct cpu_facts *facts)
 {
 	uint64_t supported = facts->xcr0_supported | facts->xss_supported;
-	size_t total = 0;
+	uint64_t total = 0;
 
 	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
 		struct vx_component_desc desc;
-		uint32_t store;
+		uint64_t store;
 
 		vx_profile_component(profile, i, &desc);
 		store = (supported & VX_BIT(i)) ? desc.size : 0;
@@ -60,12 +64,12 @@ static size_t place_components(const struct vx_profile *profile, struct cpu_fact
 		facts->standard_offset[i] = desc.supervisor ? 0 : desc.standard_offset;
 		facts->align64 |= desc.align64 ? VX_BIT(i) : 0;
 		facts->store_offset[i] = (uint32_t)total;
-		facts->store_size[i] = store;
+		facts->store_size[i] = (uint32_t)store;
 		facts->stored |= VX_BIT(i);
 		facts->stored_list[facts->stored_count++] = (uint8_t)i;
-		total += (store + 63u) & ~(size_t)63u;
+		total += (store + 63u) & ~(uint64_t)63u;
 	}
-	return total;
+	return (size_t)total;
 }
 
 /* Display family from CPUID.1:EAX (base family, plus the extended family when it is 0xF). */
@@ -154,6 +158,9 @@ int vx_cpu_create(const struct vx_profile *profile, const struct vx_platform *pl
 		platform = vx_platform_default();
 	memset(&facts, 0, sizeof(facts));
 	read_feature_flags(profile, &facts);
+	/* Leaf 0xD out of all reason (a 4 GiB component, an offset past the area): no processor. */
+	if (vx_profile_check_xsave_leaves(profile, err))
+		return -EINVAL;
 	bytes = place_components(profile, &facts);
 	header = (sizeof(struct vx_cpu) + 63u) & ~(size_t)63u;
 	c = platform->alloc(platform->ctx, header + bytes, 64);

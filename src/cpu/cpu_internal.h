@@ -196,12 +196,12 @@ void state_mark_by_value(struct vx_cpu *cpu, unsigned component);
 
 /* ---- layout.c ---- */
 const struct compact_layout *layout_compacted(struct vx_cpu *cpu, uint64_t mask);
-uint32_t layout_standard_end(const struct vx_cpu *cpu, uint64_t components);
+uint64_t layout_standard_end(const struct vx_cpu *cpu, uint64_t components);
 
 /* ---- access.c: the memory window ---- */
 struct area_range {
-	uint32_t first; /* first byte accessed, relative to the area */
-	uint32_t end;	/* one past the last byte accessed */
+	uint64_t first; /* first byte accessed, relative to the area */
+	uint64_t end;	/* one past the last byte accessed */
 };
 int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
 	       struct area_range range, bool write, struct vx_event *event);

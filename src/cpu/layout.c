@@ -10,7 +10,7 @@
 static void walk_compacted(const struct vx_cpu *cpu, uint64_t mask, struct compact_layout *out)
 {
 	const struct cpu_facts *f = &cpu->facts;
-	uint32_t offset = VX_EXTENDED_OFFSET;
+	uint64_t offset = VX_EXTENDED_OFFSET;
 
 	out->mask = mask;
 	for (unsigned n = 0; n < f->stored_count; n++) {
@@ -19,11 +19,12 @@ static void walk_compacted(const struct vx_cpu *cpu, uint64_t mask, struct compa
 		if (!(mask & VX_BIT(i)))
 			continue;
 		if (f->align64 & VX_BIT(i))
-			offset = (offset + 63u) & ~63u;
-		out->offset[i] = offset;
+			offset = (offset + 63u) & ~(uint64_t)63u;
+		out->offset[i] = (uint32_t)offset;
 		offset += f->size[i];
 	}
-	out->size = offset;
+	/* At most VX_XSAVE_AREA_MAX: vx_cpu_create() checked every supported component's sum. */
+	out->size = (uint32_t)offset;
 }
 
 /* The compacted layout of @mask (bits 2..62; the caller has checked they are supported). */
@@ -42,16 +43,17 @@ const struct compact_layout *layout_compacted(struct vx_cpu *cpu, uint64_t mask)
 }
 
 /* One past the last standard-format byte of @components (at least the 576-byte base). */
-uint32_t layout_standard_end(const struct vx_cpu *cpu, uint64_t components)
+uint64_t layout_standard_end(const struct vx_cpu *cpu, uint64_t components)
 {
 	const struct cpu_facts *f = &cpu->facts;
-	uint32_t end = VX_EXTENDED_OFFSET;
+	uint64_t end = VX_EXTENDED_OFFSET;
 
 	for (unsigned n = 0; n < f->stored_count; n++) {
 		unsigned i = f->stored_list[n];
+		uint64_t component_end = (uint64_t)f->standard_offset[i] + f->size[i];
 
-		if ((components & VX_BIT(i)) && f->standard_offset[i] + f->size[i] > end)
-			end = f->standard_offset[i] + f->size[i];
+		if ((components & VX_BIT(i)) && component_end > end)
+			end = component_end;
 	}
 	return end;
 }

@@ -128,7 +128,7 @@ static struct area_range load_range(const struct vx_cpu *cpu, const struct resto
 		r.first = VX_XMM_OFFSET;
 	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
 		unsigned i = cpu->facts.stored_list[n];
-		uint32_t end = component_offset(cpu, p, i) + cpu->facts.size[i];
+		uint64_t end = (uint64_t)component_offset(cpu, p, i) + cpu->facts.size[i];
 
 		if ((p->to_restore & VX_BIT(i)) && end > r.end)
 			r.end = end;

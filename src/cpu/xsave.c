@@ -148,16 +148,17 @@ static uint64_t compacted_to_be_saved(const struct vx_cpu *cpu, uint64_t rfbm)
 	return to_be_saved;
 }
 
-static uint32_t compacted_end(const struct vx_cpu *cpu, const struct compact_layout *layout,
+static uint64_t compacted_end(const struct vx_cpu *cpu, const struct compact_layout *layout,
 			      uint64_t written)
 {
-	uint32_t end = VX_EXTENDED_OFFSET;
+	uint64_t end = VX_EXTENDED_OFFSET;
 
 	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
 		unsigned i = cpu->facts.stored_list[n];
+		uint64_t component_end = (uint64_t)layout->offset[i] + cpu->facts.size[i];
 
-		if ((written & VX_BIT(i)) && layout->offset[i] + cpu->facts.size[i] > end)
-			end = layout->offset[i] + cpu->facts.size[i];
+		if ((written & VX_BIT(i)) && component_end > end)
+			end = component_end;
 	}
 	return end;
 }
