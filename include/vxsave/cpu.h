@@ -92,6 +92,7 @@ enum vx_cpu_mode {
 #define VX_CR0_WP      VX_BIT(16)
 #define VX_CR0_AM      VX_BIT(18)
 #define VX_CR4_OSFXSR  VX_BIT(9)
+#define VX_CR4_LA57    VX_BIT(12)
 #define VX_CR4_OSXSAVE VX_BIT(18)
 #define VX_CR4_PKE     VX_BIT(22)
 #define VX_CR4_CET     VX_BIT(23)
@@ -132,8 +133,15 @@ VX_API void vx_cpu_get_control(const struct vx_cpu *cpu, struct vx_cpu_control *
 /**
  * vx_cpu_set_control() - change the control state as MOV to CR0/CR4 and mode switches would:
  * CR4.OSXSAVE needs XSAVE, CR4.CET needs CET_SS or CET_IBT and CR0.WP (§7.1), clearing CR0.WP
- * with CR4.CET set faults, CR4.PKE needs PKU.  Returns VX_FAULTED (#GP(0)) leaving everything
- * unchanged when a rule is broken.
+ * with CR4.CET set faults, CR4.PKE needs PKU, CR4.LA57 needs LA57 (CPUID.(7,0):ECX[16]) and
+ * cannot change while the processor stays in 64-bit mode (leave it, as an OS does, to switch
+ * paging modes).  Returns VX_FAULTED (#GP(0)) leaving everything unchanged when a rule is
+ * broken.
+ *
+ * The paging mode decides which memory operands are canonical in 64-bit mode: 48-bit addresses
+ * with 4-level paging (CR4.LA57 = 0, the power-on state), 57-bit with 5-level paging.  Values
+ * written to MSRs that hold linear addresses (the CET SSPs, ISST, U_CET/S_CET) are checked
+ * against the CPU's widest width (CPUID.80000008H:EAX[15:8]) whatever the paging mode.
  */
 VX_API int vx_cpu_set_control(struct vx_cpu *cpu, const struct vx_cpu_control *control,
 			      struct vx_event *event);

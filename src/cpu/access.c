@@ -19,8 +19,10 @@ int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t a
 
 	if (range.end <= range.first)
 		return 0;
-	/* §5.0: in 64-bit mode a non-canonical memory operand raises #GP(0). */
-	if (cpu_in_64bit_mode(cpu) && (!cpu_canonical(cpu, first) || !cpu_canonical(cpu, last)))
+	/* §5.0: in 64-bit mode a non-canonical memory operand raises #GP(0); canonical means
+	 * 48 bits with 4-level paging, 57 with 5-level (CR4.LA57 = 1). */
+	if (cpu_in_64bit_mode(cpu) &&
+	    (!cpu_canonical_access(cpu, first) || !cpu_canonical_access(cpu, last)))
 		return raise_exception(event, VX_VEC_GP, "arch.md §5.0",
 				       "area bytes 0x%llx-0x%llx are not canonical",
 				       (unsigned long long)first, (unsigned long long)last);

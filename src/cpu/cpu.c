@@ -32,6 +32,8 @@ static void read_feature_flags(const struct vx_profile *profile, struct cpu_fact
 	facts->pku = vx_profile_has(profile, VX_FEAT_PKU);
 	facts->enqcmd = vx_profile_has(profile, VX_FEAT_ENQCMD);
 	facts->lm = vx_profile_has(profile, VX_FEAT_LM);
+	/* CPUID.(7,0):ECX[16] LA57: 5-level paging, so CR4.LA57 may be set. */
+	facts->la57 = (vx_profile_leaf(profile, 7, 0).ecx >> 16) & 1u;
 	facts->xcr0_supported = vx_profile_xcr0_supported(profile);
 	facts->xss_supported = vx_profile_xss_supported(profile);
 	facts->xfd_supported = vx_profile_xfd_supported(profile);
@@ -156,11 +158,11 @@ int vx_cpu_create(const struct vx_profile *profile, const struct vx_platform *pl
 		return vx_error_set(err, -EINVAL, NULL, "vx_cpu_create: NULL profile or result");
 	if (!platform)
 		platform = vx_platform_default();
-	memset(&facts, 0, sizeof(facts));
-	read_feature_flags(profile, &facts);
 	/* Leaf 0xD out of all reason (a 4 GiB component, an offset past the area): no processor. */
 	if (vx_profile_check_xsave_leaves(profile, err))
 		return -EINVAL;
+	memset(&facts, 0, sizeof(facts));
+	read_feature_flags(profile, &facts);
 	bytes = place_components(profile, &facts);
 	header = (sizeof(struct vx_cpu) + 63u) & ~(size_t)63u;
 	c = platform->alloc(platform->ctx, header + bytes, 64);
@@ -246,16 +248,29 @@ unsigned cpu_effective_cpl(const struct vx_cpu *cpu)
 	return cpu->control.cpl;
 }
 
-/* §7.2: canonical for the CPU's maximum linear-address width, whatever the paging mode. */
-bool cpu_canonical(const struct vx_cpu *cpu, uint64_t address)
+static bool canonical_in(unsigned bits, uint64_t address)
 {
-	unsigned bits = cpu->facts.linear_address_bits;
 	uint64_t upper;
 
 	if (bits >= 64)
 		return true;
 	upper = address >> (bits - 1);
 	return upper == 0 || upper == (UINT64_MAX >> (bits - 1));
+}
+
+/*
+ * §7.2: MSR values: canonical for the CPU's maximum linear-address width, whatever the paging
+ * mode (KVM's is_noncanonical_msr_address() does the same).
+ */
+bool cpu_canonical(const struct vx_cpu *cpu, uint64_t address)
+{
+	return canonical_in(cpu->facts.linear_address_bits, address);
+}
+
+/* §5.0: memory operands: canonical for the paging mode, 57 bits only with CR4.LA57 = 1. */
+bool cpu_canonical_access(const struct vx_cpu *cpu, uint64_t address)
+{
+	return canonical_in(cpu->control.cr4 & VX_CR4_LA57 ? 57 : 48, address);
 }
 
 static int control_fault(struct vx_event *event, const char *rule, const char *why)
@@ -277,6 +292,17 @@ static int check_cr4(const struct vx_cpu *cpu, const struct vx_cpu_control *next
 	/* §1.1: CR4.PKE is reserved without PKU. */
 	if ((next->cr4 & VX_CR4_PKE) && !cpu->facts.pku)
 		return control_fault(event, "arch.md §1.1", "CR4.PKE set on a CPU without PKU");
+	/* SDM Vol. 3 §2.5: CR4.LA57 is reserved without 5-level paging (CPUID.(7,0):ECX[16]). */
+	if ((next->cr4 & VX_CR4_LA57) && !cpu->facts.la57)
+		return control_fault(event, "arch.md §5.0",
+				     "CR4.LA57 set on a CPU without 5-level paging "
+				     "(CPUID.(7,0):ECX[16]=0)");
+	/* SDM Vol. 3 §2.5 and MOV CR: changing CR4.LA57 while IA-32e mode is active → #GP(0). */
+	if (((next->cr4 ^ cpu->control.cr4) & VX_CR4_LA57) && cpu->control.mode == VX_MODE_64BIT &&
+	    next->mode == VX_MODE_64BIT)
+		return control_fault(event, "arch.md §5.0",
+				     "CR4.LA57 changed in 64-bit mode (switch paging modes outside "
+				     "IA-32e mode)");
 	return 0;
 }
 

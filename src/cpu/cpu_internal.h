@@ -55,7 +55,7 @@ struct cpu_facts {
 	uint32_t mxcsr_mask;
 	unsigned linear_address_bits;
 	bool xsave, xsaveopt, xsavec, xgetbv1, xsaves, xfd;
-	bool cet_ss, cet_ibt, pku, enqcmd, lm;
+	bool cet_ss, cet_ibt, pku, enqcmd, lm, la57;
 };
 
 /*
@@ -114,6 +114,7 @@ uint64_t cpu_known_components(const struct vx_cpu *cpu);
 bool cpu_in_64bit_mode(const struct vx_cpu *cpu);
 unsigned cpu_effective_cpl(const struct vx_cpu *cpu);
 bool cpu_canonical(const struct vx_cpu *cpu, uint64_t address);
+bool cpu_canonical_access(const struct vx_cpu *cpu, uint64_t address);
 
 static inline uint8_t *component_bytes(struct vx_cpu *cpu, unsigned component)
 {
