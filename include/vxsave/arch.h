@@ -253,7 +253,7 @@ struct vx_cpuid_regs {
 #define VX_PROFILE_DESC_MAX   320
 #define VX_PROFILE_SOURCE_MAX 1280
 /** Number of (leaf, subleaf) pairs a profile keeps; see vx_profile_slot(). */
-#define VX_PROFILE_SLOTS      78
+#define VX_PROFILE_SLOTS      81
 
 /**
  * struct vx_profile - a CPU as vxsave sees it: raw CPUID leaves plus a little metadata.
@@ -378,6 +378,21 @@ VX_API int vx_profile_from_host(struct vx_profile *profile, struct vx_error *err
 VX_API int vx_profile_parse_cpuid_dump(struct vx_profile *profile, const char *text, size_t len,
 				       unsigned cpu_index, struct vx_error *err);
 
+/**
+ * vx_profile_parse_instlatx() - parse an InstLatx64 (AIDA64 "CPUID Registers") dump: blocks
+ * "------[ CPUID Registers / Logical CPU #N ]------" of lines
+ * "CPUID 0000000D: 000602E7-00002B00-00002B00-00000000 [SL 00]" (EAX-EBX-ECX-EDX, sub-leaf in
+ * the optional "[SL nn]" tag).  @cpu_index picks the block (0 = the first); other lines are
+ * ignored.  Sets @source to say the format; @profile is unchanged on error, @err names the line.
+ */
+VX_API int vx_profile_parse_instlatx(struct vx_profile *profile, const char *text, size_t len,
+				     unsigned cpu_index, struct vx_error *err);
+/** True if @text has an InstLatx64 register line ("CPUID llllllll: ..."). */
+VX_API bool vx_dump_is_instlatx(const char *text, size_t len);
+/** Parse a dump in either format, told apart by content (vx_dump_is_instlatx()). */
+VX_API int vx_profile_parse_dump(struct vx_profile *profile, const char *text, size_t len,
+				 unsigned cpu_index, struct vx_error *err);
+
 /** Name of the built-in profile used when none is named. */
 #define VX_DEFAULT_PROFILE "sapphire-rapids"
 /** Number of built-in profiles (profiles/ *.cpuid, compiled in). */
@@ -388,6 +403,29 @@ VX_API const char *vx_builtin_profile_name(unsigned index);
 VX_API const char *vx_builtin_profile_text(const char *name);
 /** Load built-in profile @name (NULL = VX_DEFAULT_PROFILE); -ENOENT if there is none. */
 VX_API int vx_profile_builtin(struct vx_profile *profile, const char *name, struct vx_error *err);
+
+/**
+ * vx_profile_derive() - take features away from @profile, QEMU-style: @toggles is
+ * "-amx,-avx512" (elements separated by ',', each '-' or '+' and a feature name from
+ * vx_profile_toggle_info(); case-insensitive, '-' and '_' alike).  "-feat" removes the feature
+ * and everything that depends on it; "+feat" keeps it (undoes an earlier "-feat"), and is
+ * refused for a feature @profile does not have: its leaf-0xD data cannot be invented.  Leaf
+ * 0xD is then derived again: the XCR0/XSS masks lose the components whose flags are gone,
+ * their sub-leaves become zero, 0xD.0 EBX/ECX and 0xD.1 EBX are recomputed.  The name becomes
+ * "NAME,TOGGLES" (at most 63 characters).  -EINVAL with @err naming the bad toggle; @profile
+ * is unchanged on error (docs/profiles.md "Derived profiles").
+ */
+VX_API int vx_profile_derive(struct vx_profile *profile, const char *toggles,
+			     struct vx_error *err);
+/** Number of feature names vx_profile_derive() knows. */
+VX_API unsigned vx_profile_toggle_count(void);
+/**
+ * vx_profile_toggle_info() - toggle @index: its @name, @alias (or NULL), one-line @summary and
+ * @removes, a bitmask of the other toggle indices removed with it.  Any out pointer may be
+ * NULL; false if @index is out of range.
+ */
+VX_API bool vx_profile_toggle_info(unsigned index, const char **name, const char **alias,
+				   const char **summary, uint64_t *removes);
 
 /**
  * struct vx_profile_difference - the first leaf at which two profiles differ.
@@ -405,6 +443,65 @@ struct vx_profile_difference {
  */
 VX_API unsigned vx_profile_compare(const struct vx_profile *a, const struct vx_profile *b,
 				   struct vx_profile_difference *first);
+
+/** Which CPU a profile is (identity.c): CPUID.1:EAX decoded as the SDM's display values. */
+struct vx_cpu_identity {
+	uint32_t signature; /* CPUID.1:EAX */
+	unsigned family;    /* family + extended family when family = 0xF */
+	unsigned model;     /* model | extended model << 4 for families 6 and 0xF */
+	unsigned stepping;
+};
+
+VX_API void vx_profile_identity(const struct vx_profile *profile, struct vx_cpu_identity *id);
+/**
+ * vx_profile_brand() - the brand string of CPUID 0x80000002-4 without its padding blanks,
+ * non-printable bytes as '?'; "" when the extended range stops below 0x80000004.  Writes at
+ * most @len bytes (NUL-terminated) and returns the length written.
+ */
+VX_API size_t vx_profile_brand(const struct vx_profile *profile, char *buf, size_t len);
+
+/* How two profiles relate (profile_diff.c; docs/profiles.md "Comparing profiles"). */
+enum vx_profile_relation {
+	VX_PROFILES_IDENTICAL,	/* same facts, same CPUID.1:EAX signature */
+	VX_PROFILES_EQUIVALENT, /* same facts, another family/model/stepping */
+	VX_PROFILES_SUPERSET,	/* A has everything B has, with the same geometry, and more */
+	VX_PROFILES_SUBSET,	/* the reverse */
+	VX_PROFILES_DIFFER,	/* another vendor, another geometry, or each has what the other lacks */
+};
+
+/** The CPUID words of feature flags vx_profile_diff() compares bit by bit. */
+#define VX_PROFILE_FEATURE_WORDS 12
+
+/**
+ * struct vx_profile_diff - what differs between profile A and profile B.
+ * @features_only_*: vx_feature bits (OSXSAVE and OSPKE left out: OS state, not CPU facts).
+ * @word_only_*:     every flag bit of feature word i (vx_profile_feature_word()) one side has.
+ * @xcr0_only_*, @xss_only_*, @xfd_only_*: supported-mask bits one side has.
+ * @components_differ: components both support whose size, standard offset, supervisor or
+ *                   align64 flag differ (XFD capability counts through @xfd_only_*).
+ * @raw_differences: differing registers over every kept leaf (vx_profile_compare()).
+ */
+struct vx_profile_diff {
+	enum vx_profile_relation relation;
+	bool vendor_differs;
+	bool identity_differs;
+	uint64_t features_only_a, features_only_b;
+	uint32_t word_only_a[VX_PROFILE_FEATURE_WORDS], word_only_b[VX_PROFILE_FEATURE_WORDS];
+	uint64_t xcr0_only_a, xcr0_only_b;
+	uint64_t xss_only_a, xss_only_b;
+	uint64_t xfd_only_a, xfd_only_b;
+	uint64_t components_differ;
+	unsigned raw_differences;
+};
+
+/** Compare @a with @b; diff(B, A) is diff(A, B) with the sides swapped. */
+VX_API void vx_profile_diff(const struct vx_profile *a, const struct vx_profile *b,
+			    struct vx_profile_diff *out);
+/** "identical", "equivalent", "compatible superset", "compatible subset", "differs". */
+VX_API const char *vx_profile_relation_name(enum vx_profile_relation relation);
+/** Where feature word @index lives; false if out of range. */
+VX_API bool vx_profile_feature_word(unsigned index, uint32_t *leaf, uint32_t *subleaf,
+				    enum vx_cpuid_reg *reg);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Layouts (layout.c; arch.md §2.4)                                                             */

@@ -542,3 +542,13 @@ int vx_profile_parse_cpuid_dump(struct vx_profile *profile, const char *text, si
 	*profile = st.profile;
 	return 0;
 }
+
+int vx_profile_parse_dump(struct vx_profile *profile, const char *text, size_t len,
+			  unsigned cpu_index, struct vx_error *err)
+{
+	/* The formats cannot be confused: InstLatx64 lines start "CPUID llllllll:", which the
+	 * `cpuid -r` grammar refuses (docs/profiles.md "Dump formats"). */
+	if (text && vx_dump_is_instlatx(text, len))
+		return vx_profile_parse_instlatx(profile, text, len, cpu_index, err);
+	return vx_profile_parse_cpuid_dump(profile, text, len, cpu_index, err);
+}

@@ -25,11 +25,13 @@ static const struct {
 	{0x0, 0, 1},	    {0x1, 0, 1},	{0x6, 0, 1},	    {0x7, 0, 2},
 	{0xD, 0, 64},	    {0x14, 0, 2},	{0x1D, 0, 2},	    {0x1E, 0, 2},
 	{0x80000000, 0, 1}, {0x80000001, 0, 1}, {0x80000008, 0, 1},
+	/* The brand string (SDM Vol. 2A CPUID 0x80000002-4), so dumps show the CPU's name. */
+	{0x80000002, 0, 1}, {0x80000003, 0, 1}, {0x80000004, 0, 1},
 };
 
 #define KEPT_COUNT (sizeof(kept_leaves) / sizeof(kept_leaves[0]))
 
-_Static_assert(1 + 1 + 1 + 2 + 64 + 2 + 2 + 2 + 1 + 1 + 1 == VX_PROFILE_SLOTS,
+_Static_assert(1 + 1 + 1 + 2 + 64 + 2 + 2 + 2 + 1 + 1 + 1 + 3 == VX_PROFILE_SLOTS,
 	       "VX_PROFILE_SLOTS must match kept_leaves[]");
 
 int vx_profile_slot(uint32_t leaf, uint32_t subleaf)
