@@ -157,6 +157,77 @@ rc=0
 [ "$rc" = 1 ] || fail "missing dump file: exit $rc, expected 1"
 grep -q "none.txt" "$tmp/err" || fail "missing dump file: message does not name it"
 
+# --- JSON profiles read back (--cpuid-dump detects the format by content) ----------------------
+for profile in $profiles; do
+	"$VXSAVE" profile show --cpuid-dump "$tmp/profile-$profile.json" --json >"$tmp/back.json" ||
+		fail "$profile: its --json output does not read back"
+	cmp -s "$tmp/back.json" "$tmp/profile-$profile.json" ||
+		fail "$profile: JSON read back differs from the profile"
+done
+echo '{"name": "x"}' >"$tmp/noleaves.json"
+rc=0
+"$VXSAVE" profile show --cpuid-dump "$tmp/noleaves.json" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q 'raw_leaves' "$tmp/err" || fail "JSON without raw_leaves: exit $rc, $(cat "$tmp/err")"
+
+# --- InstLatx64 dumps -----------------------------------------------------------------------------
+"$VXSAVE" profile diff "$SRCDIR/tests/fixtures/cpuid/instlatx-zhaoxin-kh40000.txt" zhaoxin-kh40000 \
+	>"$tmp/out" || fail "the InstLatx64 fixture is not identical to zhaoxin-kh40000: $(tail -2 "$tmp/out")"
+
+# --- derived profiles: name, re-derived 0xD, --raw round trip ----------------------------------
+"$VXSAVE" profile show --profile sapphire-rapids,-amx,-avx512 --json >"$tmp/derived.json" ||
+	fail "--profile sapphire-rapids,-amx,-avx512 failed"
+expect "$tmp/derived.json" "d['name']" "sapphire-rapids,-amx,-avx512"
+expect "$tmp/derived.json" "d['xcr0_supported']['mask']" 0x207
+expect "$tmp/derived.json" "(f['amx_tile'], f['avx512f'], f['avx'])" "(False, False, True)"
+# 0xD.0 ECX = PKRU 2688 + 8; 0xD.1 EBX = 576 + 256 (AVX) + 8 (PKRU) + 8 (PASID) + 808 (LBR) = 1656.
+expect "$tmp/derived.json" "[(r['ecx'], r['ebx']) for r in d['raw_leaves'] if r['leaf'] == '0x0000000d' and r['subleaf'] == '0x00000000']" "[('0x00000a88', '0x00000a88')]"
+expect "$tmp/derived.json" "[r['ebx'] for r in d['raw_leaves'] if r['leaf'] == '0x0000000d' and r['subleaf'] == '0x00000001']" "['0x00000678']"
+expect "$tmp/derived.json" "[x for x in d['diagnostics'] if x['severity'] == 'error']" "[]"
+for spec in sapphire-rapids,-amx,-avx512 zen4,-cet granite-rapids,-xsaves alder-lake,-xsave; do
+	"$VXSAVE" profile show --profile "$spec" --json >"$tmp/d.json" || fail "--profile $spec failed"
+	"$VXSAVE" profile show --profile "$spec" --raw | sed -n '/^# Raw CPUID leaves/,$p' |
+		"$VXSAVE" profile show --cpuid-dump - --json >"$tmp/d-back.json" ||
+		fail "$spec: --raw does not read back"
+	cmp -s "$tmp/d.json" "$tmp/d-back.json" || fail "$spec: --raw read back differs"
+done
+rc=0
+"$VXSAVE" profile show --profile zen3,+avx512 >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q 'cannot invent' "$tmp/err" || fail "zen3,+avx512: exit $rc, $(cat "$tmp/err")"
+rc=0
+"$VXSAVE" profile show --profile sapphire-rapids,-nosuch >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "unknown feature 'nosuch'" "$tmp/err" || fail "-nosuch: exit $rc"
+
+# --- profile diff: verdicts, exit status, symmetry ------------------------------------------------
+diff_verdict() { "$VXSAVE" profile diff "$1" "$2" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["verdict"])'; }
+rc=0; "$VXSAVE" profile diff zen4 zen4 >/dev/null || rc=$?
+[ "$rc" = 0 ] || fail "diff zen4 zen4: exit $rc, expected 0"
+rc=0; "$VXSAVE" profile diff sapphire-rapids sapphire-rapids,-amx >"$tmp/out" || rc=$?
+[ "$rc" = 1 ] || fail "diff base derived: exit $rc, expected 1"
+grep -q '^Verdict: compatible superset' "$tmp/out" || fail "diff base derived: $(grep Verdict "$tmp/out")"
+awk 'length($0) > 100 { exit 1 }' "$tmp/out" || fail "profile diff has lines over 100 columns"
+[ "$(diff_verdict sapphire-rapids,-amx sapphire-rapids)" = "compatible subset" ] ||
+	fail "diff derived base is not 'compatible subset'"
+[ "$(diff_verdict zen4 sapphire-rapids)" = differs ] || fail "zen4 vs SPR should differ"
+rc=0; "$VXSAVE" profile diff zen4 >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "diff with one profile: exit $rc, expected 2"
+rc=0; "$VXSAVE" profile diff zen4 nosuch >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "diff with an unknown profile: exit $rc, expected 1"
+"$VXSAVE" profile diff "$tmp/profile-zen5.json" zen5 >/dev/null || fail "a JSON profile differs from itself"
+
+# --- --leaf and --strict ----------------------------------------------------------------------------
+"$VXSAVE" profile show --profile granite-rapids --leaf 0xd.1 >"$tmp/leaf.txt" || fail "--leaf 0xd.1 failed"
+grep -Eq '^  EBX\[31:0\] +10880 ' "$tmp/leaf.txt" || fail "--leaf 0xd.1: no EBX 10880 line"
+grep -Eq '^  EAX\[3\] +1 .*xsaves' "$tmp/leaf.txt" || fail "--leaf 0xd.1: xsaves not named"
+"$VXSAVE" profile show --profile zen5 --leaf 1 --json >"$tmp/leaf.json" || fail "--leaf 1 --json failed"
+expect "$tmp/leaf.json" "[x['value'] for x in d['fields'] if x['name'] == 'extended family']" "[11]"
+rc=0; "$VXSAVE" profile show --leaf 0x99 >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--leaf 0x99 (not kept): exit $rc, expected 2"
+"$VXSAVE" profile show --profile zen5 | grep -q '^CPU          AMD EPYC 9655 96-Core Processor, family 0x1a model 0x2 stepping 1' ||
+	fail "profile show lacks the brand/family line"
+"$VXSAVE" profile show --strict >/dev/null || fail "--strict on sapphire-rapids failed"
+rc=0; "$VXSAVE" profile show --profile nested-amx-hidden --strict >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "--strict on nested-amx-hidden: exit $rc, expected 1"
+
 # --- the host (skipped parts where it cannot be read) ---------------------------------------------
 if "$VXSAVE" profile show --host --json >"$tmp/host.json" 2>"$tmp/err"; then
 	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/host.json" ||

@@ -31,6 +31,18 @@ static const char *capture_text(uint64_t value, char *buf, size_t len)
 /* ----------------------------------------------------------------------------------------- */
 /* text                                                                                        */
 
+/* "CPU          AMD EPYC 9655 96-Core Processor, family 0x1a model 0x2 stepping 1" */
+static void print_identity_line(FILE *out, const struct vx_profile *profile)
+{
+	struct vx_cpu_identity id;
+	char brand[64];
+
+	vx_profile_identity(profile, &id);
+	vx_profile_brand(profile, brand, sizeof(brand));
+	fprintf(out, "CPU          %s%sfamily 0x%x model 0x%x stepping %u (CPUID.1:EAX 0x%08x)\n",
+		brand, brand[0] ? ", " : "", id.family, id.model, id.stepping, id.signature);
+}
+
 static void print_identity(FILE *out, const struct vx_profile *profile)
 {
 	static const char indent[] = "             ";
@@ -41,6 +53,7 @@ static void print_identity(FILE *out, const struct vx_profile *profile)
 			  profile->description[0] ? profile->description : "-", ' ');
 	cli_print_wrapped(out, "Source       ", indent, profile->source[0] ? profile->source : "-",
 			  ' ');
+	print_identity_line(out, profile);
 }
 
 static void print_features(FILE *out, const struct vx_profile *profile)
@@ -139,8 +152,9 @@ void profile_diagnostics_text(FILE *out, const struct vx_profile *profile)
 	for (unsigned i = 0; i < shown; i++) {
 		char first[64], message[2 * VX_DIAG_MESSAGE_MAX];
 
-		snprintf(first, sizeof(first), "  %-7s  CPUID.(0x%X,%u): ",
-			 vx_diag_severity_name(found[i].severity), found[i].leaf, found[i].subleaf);
+		snprintf(first, sizeof(first),
+			 "  %-7s  CPUID.(0x%X,%u): ", vx_diag_severity_name(found[i].severity),
+			 found[i].leaf, found[i].subleaf);
 		cli_print_wrapped(out, first, "           ",
 				  cli_cited(found[i].message, message, sizeof(message)), ' ');
 	}
@@ -179,8 +193,8 @@ static void print_raw_leaves(FILE *out, const struct vx_profile *profile)
 			break;
 		if (!(r->eax | r->ebx | r->ecx | r->edx) && slot != 0)
 			continue;
-		fprintf(out, "   0x%08x 0x%02x: eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x\n", leaf,
-			subleaf, r->eax, r->ebx, r->ecx, r->edx);
+		fprintf(out, "   0x%08x 0x%02x: eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x\n",
+			leaf, subleaf, r->eax, r->ebx, r->ecx, r->edx);
 	}
 }
 
@@ -226,9 +240,9 @@ static json_t *component_json(unsigned id, const struct vx_component_info *info,
 	bool enumerated = desc->supported || desc->size;
 
 	cli_json_set(entry, "size", enumerated ? json_integer(desc->size) : json_null());
-	cli_json_set(entry, "standard_offset", enumerated && !info->supervisor
-						       ? json_integer(desc->standard_offset)
-						       : json_null());
+	cli_json_set(entry, "standard_offset",
+		     enumerated && !info->supervisor ? json_integer(desc->standard_offset)
+						     : json_null());
 	cli_json_set(entry, "align64", json_boolean(desc->align64));
 	cli_json_set(entry, "xfd", json_boolean(desc->xfd_capable));
 	cli_json_set(entry, "supported", json_boolean(desc->supported));
@@ -263,9 +277,9 @@ json_t *profile_diagnostics_json(const struct vx_profile *profile)
 			     json_string(vx_diag_severity_name(found[i].severity)));
 		cli_json_set(entry, "leaf", cli_json_reg32(found[i].leaf));
 		cli_json_set(entry, "subleaf", cli_json_reg32(found[i].subleaf));
-		cli_json_set(entry, "component", found[i].component >= 0
-							 ? json_integer(found[i].component)
-							 : json_null());
+		cli_json_set(entry, "component",
+			     found[i].component >= 0 ? json_integer(found[i].component)
+						     : json_null());
 		cli_json_set(entry, "message",
 			     json_string(cli_cited(found[i].message, message, sizeof(message))));
 		json_array_append_new(array, entry);
@@ -298,6 +312,33 @@ static json_t *raw_leaves_json(const struct vx_profile *profile)
 	return array;
 }
 
+static json_t *identity_json(const struct vx_profile *profile)
+{
+	json_t *cpu = json_object();
+	struct vx_cpu_identity id;
+	char brand[64];
+
+	vx_profile_identity(profile, &id);
+	vx_profile_brand(profile, brand, sizeof(brand));
+	cli_json_set(cpu, "brand", json_string(brand));
+	cli_json_set(cpu, "signature", cli_json_reg32(id.signature));
+	cli_json_set(cpu, "family", json_integer(id.family));
+	cli_json_set(cpu, "model", json_integer(id.model));
+	cli_json_set(cpu, "stepping", json_integer(id.stepping));
+	return cpu;
+}
+
+unsigned profile_error_count(const struct vx_profile *profile)
+{
+	struct vx_diagnostic found[DIAGNOSTICS_MAX];
+	unsigned total = vx_profile_diagnose(profile, found, DIAGNOSTICS_MAX), errors = 0;
+
+	for (unsigned i = 0; i < total && i < DIAGNOSTICS_MAX; i++)
+		errors += found[i].severity == VX_DIAG_ERROR;
+	/* Findings past the array are not seen; any of them may be an error. */
+	return errors + (total > DIAGNOSTICS_MAX ? total - DIAGNOSTICS_MAX : 0);
+}
+
 static json_t *optional_mask_json(uint64_t mask)
 {
 	return mask ? cli_json_mask(mask) : json_null();
@@ -313,6 +354,7 @@ json_t *profile_report_json(const struct vx_profile *profile, bool raw)
 	cli_json_set(root, "vendor", json_string(vx_vendor_name(vx_profile_vendor(profile))));
 	cli_json_set(root, "description", json_string(profile->description));
 	cli_json_set(root, "source", json_string(profile->source));
+	cli_json_set(root, "cpu", identity_json(profile));
 	cli_json_set(root, "features", features_json(profile));
 	cli_json_set(root, "xcr0_supported", cli_json_mask(vx_profile_xcr0_supported(profile)));
 	cli_json_set(root, "xss_supported", cli_json_mask(vx_profile_xss_supported(profile)));
@@ -325,7 +367,9 @@ json_t *profile_report_json(const struct vx_profile *profile, bool raw)
 	cli_json_set(root, "linear_address_bits",
 		     json_integer(vx_profile_linear_address_bits(profile)));
 	cli_json_set(root, "diagnostics", profile_diagnostics_json(profile));
-	if (raw)
-		cli_json_set(root, "raw_leaves", raw_leaves_json(profile));
+	/* Always: the leaves are what makes the document a profile that reads back
+	 * (--cpuid-dump FILE.json; docs/cli.md "JSON output"). */
+	(void)raw;
+	cli_json_set(root, "raw_leaves", raw_leaves_json(profile));
 	return root;
 }

@@ -4,6 +4,8 @@
  */
 #include "source.h"
 
+#include "profile_report.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,8 +19,12 @@ void cli_source_usage(FILE *out)
 {
 	fputs("CPU source (at most one; default: the built-in profile " VX_DEFAULT_PROFILE "):\n"
 	      "      --host             the CPU this command runs on (CPUID, XGETBV, FXSAVE)\n"
-	      "      --profile NAME     a built-in profile (see 'vxsave profile list')\n"
-	      "      --cpuid-dump FILE  the output of 'cpuid -r' ('-' reads standard input)\n"
+	      "      --profile NAME[,-FEAT,+FEAT...]\n"
+	      "                         a built-in profile (see 'vxsave profile list'), with\n"
+	      "                         features taken away: \"sapphire-rapids,-amx,-avx512\"\n"
+	      "      --cpuid-dump FILE  a dump ('-' reads standard input): 'cpuid -r' output, an\n"
+	      "                         InstLatx64 (AIDA64) CPUID dump, or the JSON of 'vxsave\n"
+	      "                         profile show --json'; the format is told by content\n"
 	      "      --cpu N            with --cpuid-dump: the block labelled \"CPU N:\", or else\n"
 	      "                         the Nth block counting from 0 (default 0); a note on\n"
 	      "                         stderr says which block was taken when the two differ\n",
@@ -245,6 +251,16 @@ static unsigned choose_cpu_block(const char *text, size_t length, unsigned cpu, 
 	return cpu;
 }
 
+static bool looks_like_json(const char *text, size_t length)
+{
+	size_t i = 0;
+
+	while (i < length && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
+			      text[i] == '\r'))
+		i++;
+	return i < length && text[i] == '{';
+}
+
 static int load_cpuid_dump(const struct cli_source *source, struct vx_profile *profile)
 {
 	const char *path = source->argument;
@@ -270,9 +286,21 @@ static int load_cpuid_dump(const struct cli_source *source, struct vx_profile *p
 	if (!from_stdin)
 		fclose(file);
 
-	rc = vx_profile_parse_cpuid_dump(profile, text, length,
-					 choose_cpu_block(text, length, source->cpu_index, shown),
-					 &err);
+	/* Three formats, told apart by content (docs/cli.md "CPU sources"): vxsave's own JSON
+	 * profile (starts with '{'), an InstLatx64 dump, or `cpuid -r` text. */
+	if (looks_like_json(text, length)) {
+		char why[VX_ERROR_REASON_MAX];
+
+		rc = profile_from_json(profile, text, length, why, sizeof(why));
+		free(text);
+		if (rc < 0) {
+			cli_error("%s: JSON profile: %s", shown, why);
+			return CLI_EXIT_FAILURE;
+		}
+		return CLI_EXIT_OK;
+	}
+	rc = vx_profile_parse_dump(profile, text, length,
+				   choose_cpu_block(text, length, source->cpu_index, shown), &err);
 	free(text);
 	if (rc < 0) {
 		if (err.line)
@@ -287,8 +315,14 @@ static int load_cpuid_dump(const struct cli_source *source, struct vx_profile *p
 static int load_builtin(const char *name, struct vx_profile *profile)
 {
 	struct vx_error err = VX_ERROR_INIT;
+	/* "NAME,-feat,+feat": a built-in with toggles (vx_profile_derive, docs/profiles.md). */
+	const char *toggles = name ? strchr(name, ',') : NULL;
+	char base[VX_PROFILE_NAME_MAX];
 
-	if (vx_profile_builtin(profile, name, &err) < 0) {
+	if (toggles)
+		snprintf(base, sizeof(base), "%.*s", (int)(toggles - name), name);
+	if (vx_profile_builtin(profile, toggles ? base : name, &err) < 0 ||
+	    (toggles && vx_profile_derive(profile, toggles + 1, &err) < 0)) {
 		if (err.reason[0])
 			cli_error("--profile %s: %s", name ? name : VX_DEFAULT_PROFILE, err.reason);
 		else
@@ -337,6 +371,19 @@ int cli_source_load(const struct cli_source *source, struct vx_profile *profile)
 	if (rc == CLI_EXIT_OK)
 		vx_profile_sanitize_text(profile);
 	return rc;
+}
+
+int cli_source_load_spec(const char *spec, struct vx_profile *profile)
+{
+	struct cli_source source = CLI_SOURCE_INIT;
+	struct stat info;
+
+	/* A path (has '/' or names a file) is a dump in any format; else a built-in[,toggles]. */
+	source.argument = spec;
+	source.kind = strchr(spec, '/') || strcmp(spec, "-") == 0 || stat(spec, &info) == 0
+			  ? CLI_SOURCE_CPUID_DUMP
+			  : CLI_SOURCE_PROFILE;
+	return cli_source_load(&source, profile);
 }
 
 const char *cli_source_label(const struct cli_source *source, const struct vx_profile *profile,

@@ -77,6 +77,13 @@ int cli_source_finish(const struct cli_source *source, const char *command);
 /** Load the selected profile: CLI_EXIT_OK, or CLI_EXIT_FAILURE after printing why. */
 int cli_source_load(const struct cli_source *source, struct vx_profile *profile);
 
+/**
+ * cli_source_load_spec() - load a profile named by one word, as `profile diff A B` takes them:
+ * a path (contains '/', is "-", or names an existing file) is read like --cpuid-dump, anything
+ * else like --profile (a built-in name with optional ",-feat" toggles).
+ */
+int cli_source_load_spec(const char *spec, struct vx_profile *profile);
+
 /** How messages name the loaded CPU: its name, or "(unnamed, from FILE)" - never ''. */
 const char *cli_source_label(const struct cli_source *source, const struct vx_profile *profile,
 			     char *buf, size_t len);
