@@ -13,19 +13,22 @@
 #include "json_output.h"
 #include "source.h"
 
-enum layout_option { OPT_FEATURES = CLI_OPT_FIRST_LOCAL, OPT_SVG };
+enum layout_option { OPT_FEATURES = CLI_OPT_FIRST_LOCAL, OPT_SVG, OPT_SVG_SCALE };
 
 /* What the command line asked for. */
 struct layout_request {
 	struct cli_source source;
 	const char *features;
 	const char *svg_path;
+	enum svg_scale svg_scale;
+	bool svg_scale_given;
 	bool json;
 };
 
 void cli_usage_layout(FILE *out)
 {
 	fputs("Usage: vxsave layout [SOURCE] [--features MASK] [--json] [--svg FILE]\n"
+	      "                     [--svg-scale broken|linear]\n"
 	      "\n"
 	      "Lay out the XSAVE area for a feature mask on one CPU: every component's size,\n"
 	      "standard-format offset (XSAVE/XRSTOR) and compacted-format offset (XSAVEC/XSAVES,\n"
@@ -45,6 +48,9 @@ void cli_usage_layout(FILE *out)
 	      "      --json           print one JSON object instead of the table\n"
 	      "      --svg FILE       also draw both formats side by side, to scale, as SVG;\n"
 	      "                       '-' writes the SVG to standard output instead of the table\n"
+	      "      --svg-scale S    broken (default): a range that would dwarf the rest (AMX\n"
+	      "                       tile data) is drawn shortened between break marks; linear:\n"
+	      "                       every byte to scale\n"
 	      "  -h, --help           show this help and exit\n",
 	      out);
 }
@@ -56,6 +62,7 @@ static int parse_layout_options(int argc, char **argv, struct layout_request *re
 		{"features", required_argument, NULL, OPT_FEATURES},
 		{"json", no_argument, NULL, CLI_OPT_JSON},
 		{"svg", required_argument, NULL, OPT_SVG},
+		{"svg-scale", required_argument, NULL, OPT_SVG_SCALE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -76,6 +83,14 @@ static int parse_layout_options(int argc, char **argv, struct layout_request *re
 		case OPT_SVG:
 			request->svg_path = optarg;
 			break;
+		case OPT_SVG_SCALE:
+			if (svg_scale_parse(optarg, &request->svg_scale) < 0)
+				return cli_usage_error("layout",
+						       "--svg-scale must be 'broken' or 'linear', "
+						       "not '%s'",
+						       optarg);
+			request->svg_scale_given = true;
+			break;
 		default:
 			rc = cli_source_option(&request->source, "layout", opt, optarg);
 			if (rc == 1)
@@ -85,6 +100,8 @@ static int parse_layout_options(int argc, char **argv, struct layout_request *re
 	}
 	if (optind < argc)
 		return cli_extra_arguments("layout", optind, argc, argv);
+	if (request->svg_scale_given && !request->svg_path)
+		return cli_usage_error("layout", "--svg-scale draws nothing without --svg FILE");
 	if (request->json && request->svg_path && strcmp(request->svg_path, "-") == 0)
 		return cli_usage_error("layout", "--json and --svg - both want standard output");
 	return cli_source_finish(&request->source, "layout");
@@ -124,21 +141,22 @@ static int choose_features(const struct layout_request *request, const struct vx
 }
 
 static int write_svg_file(const char *path, const struct vx_profile *profile,
-			  const struct vx_layout *layout)
+			  const struct vx_layout *layout, enum svg_scale scale)
 {
 	FILE *file;
 	int rc;
 
 	/* "-" is standard output, as for --cpuid-dump; main() checks that it was written. */
 	if (strcmp(path, "-") == 0)
-		return layout_write_svg(stdout, profile, layout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+		return layout_write_svg_scaled(stdout, profile, layout, scale) < 0 ? CLI_EXIT_FAILURE
+										    : CLI_EXIT_OK;
 	file = fopen(path, "w");
 
 	if (!file) {
 		cli_error("cannot write SVG '%s': %s", path, strerror(errno));
 		return CLI_EXIT_FAILURE;
 	}
-	rc = layout_write_svg(file, profile, layout);
+	rc = layout_write_svg_scaled(file, profile, layout, scale);
 	if (fclose(file) != 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -171,7 +189,7 @@ int cli_cmd_layout(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	if (request.svg_path) {
-		rc = write_svg_file(request.svg_path, &profile, &layout);
+		rc = write_svg_file(request.svg_path, &profile, &layout, request.svg_scale);
 		if (rc || strcmp(request.svg_path, "-") == 0)
 			return rc;
 	}

@@ -46,7 +46,18 @@ void layout_report_text(FILE *out, const struct vx_profile *profile,
 			const struct vx_layout *layout);
 json_t *layout_report_json(const struct vx_profile *profile, const struct vx_layout *layout);
 
-/* svg.c: draw both formats side by side; 0, or -errno if writing failed. */
+/*
+ * svg.c: draw both formats side by side; 0, or -errno if writing failed.  The broken scale
+ * (the default) draws ranges that would dwarf the rest (AMX tile data) shortened between break
+ * marks; the linear one draws every byte to scale.
+ */
+enum svg_scale { SVG_SCALE_BROKEN = 0, SVG_SCALE_LINEAR };
+
+/* "broken" or "linear" (any case); -EINVAL otherwise. */
+int svg_scale_parse(const char *text, enum svg_scale *scale);
+int layout_write_svg_scaled(FILE *out, const struct vx_profile *profile,
+			    const struct vx_layout *layout, enum svg_scale scale);
+/* layout_write_svg_scaled() with SVG_SCALE_BROKEN. */
 int layout_write_svg(FILE *out, const struct vx_profile *profile, const struct vx_layout *layout);
 
 #endif /* VXSAVE_CLI_LAYOUT_REPORT_H */

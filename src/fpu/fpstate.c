@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct fpstate (linux-fpu.md §3.1): allocation and reset (__fpstate_reset, fpstate_init_user,
+ * §3.1 table and §6), and the save and restore of its image on a model CPU at CPL0 (os_xsave,
+ * restore_fpregs_from_fpstate, §8.1 and §8.3).
+ *
+ * The model CPU sees the image at the linear address of its bytes in this process, so two
+ * fpstates never share an address and XSAVEOPT's modified optimization (which keys on the
+ * address of the last XRSTOR, arch.md §4) behaves as in the kernel.
+ *
+ * Counters: the cpu layer does not report the bytes it moved, so they are computed from the
+ * header the instruction produced (or read): 64 header bytes plus the size of every component
+ * whose XSTATE_BV bit is set after a save (written) or set in RFBM ∩ XSTATE_BV of a restore
+ * (loaded from memory; the others are initialised without a memory read).  x87 counts 160 and
+ * SSE 256 bytes (+8 for MXCSR when SSE or YMM is moved, as the legacy region holds it).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <vxsave/fpstate.h>
+
+#include "fpu_internal.h"
+
+#define FPSTATE_HDR_SIZE ((sizeof(struct vx_fpstate) + 63u) & ~(size_t)63u)
+
+/* ----------------------------------------------------------------------------------------- */
+/* Allocation and reset                                                                         */
+
+/* fpstate_init_user() (§6): zero image, XCOMP_BV of @xfeatures when compacted, FCW, MXCSR. */
+static void init_image(const struct vx_fpu_system *sys, struct vx_fpstate *fps)
+{
+	uint16_t fcw = VX_FCW_DEFAULT;
+	uint32_t mxcsr = VX_MXCSR_DEFAULT;
+	uint64_t xcomp_bv = fps->xfeatures | VX_XCOMP_BV_COMPACTED;
+
+	memset(fps->regs, 0, fps->size);
+	memcpy(fps->regs, &fcw, sizeof(fcw));
+	if (fps->size >= VX_LEGACY_SIZE) /* FXSR: every 64-bit CPU */
+		memcpy(fps->regs + VX_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
+	if (sys->insns.xsave && sys->insns.compacted)
+		memcpy(fps->regs + VX_XCOMP_BV_OFFSET, &xcomp_bv, sizeof(xcomp_bv));
+}
+
+/* __fpstate_reset() (§3.1 table): host or guest defaults; the user part is shared. */
+static void reset_fields(const struct vx_fpu_system *sys, struct vx_fpstate *fps, bool guest)
+{
+	fps->size = guest ? sys->guest.size : sys->kernel.default_size;
+	fps->xfeatures = guest ? sys->guest.features : sys->kernel.default_features;
+	fps->xfd = guest ? 0 : sys->init_xfd;
+	fps->user_size = sys->user.default_size;
+	fps->user_xfeatures = sys->user.default_features;
+	fps->is_guest = guest;
+	fps->is_valloc = guest; /* fpu_alloc_guest_fpstate() vzalloc()s (§6) */
+}
+
+int vx_fpstate_create(const struct vx_fpu_system *system, bool guest, struct vx_fpstate **out,
+		      struct vx_error *err)
+{
+	uint32_t size = guest ? system->guest.size : system->kernel.default_size;
+	const struct vx_platform *pf = system->platform;
+	uint8_t *mem = pf->alloc(pf->ctx, FPSTATE_HDR_SIZE + size, VX_AREA_ALIGN);
+	struct vx_fpstate *fps = (struct vx_fpstate *)(void *)mem;
+
+	if (!mem)
+		return vx_error_set(err, -ENOMEM, "linux-fpu.md §6",
+				    "cannot allocate an fpstate of %u bytes", size);
+	memset(fps, 0, sizeof(*fps));
+	fps->regs = mem + FPSTATE_HDR_SIZE;
+	reset_fields(system, fps, guest);
+	init_image(system, fps);
+	*out = fps;
+	return 0;
+}
+
+void vx_fpstate_destroy(const struct vx_fpu_system *system, struct vx_fpstate *fps)
+{
+	if (fps)
+		system->platform->free(system->platform->ctx, fps);
+}
+
+void vx_fpstate_init_image(const struct vx_fpu_system *system, struct vx_fpstate *fps)
+{
+	init_image(system, fps);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Save and restore                                                                             */
+
+static uint64_t hdr_read(const uint8_t *regs, uint32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, regs + off, sizeof(v));
+	return v;
+}
+
+/* Bytes of the components in @mask (see the top comment). */
+static uint64_t moved_bytes(const struct vx_fpu_system *sys, uint64_t mask)
+{
+	uint64_t bytes = VX_HEADER_SIZE;
+
+	if (mask & (FPU_MASK_SSE | FPU_MASK_YMM))
+		bytes += 8; /* MXCSR, MXCSR_MASK */
+	for (unsigned i = 0; i < VX_FPU_XFEATURE_MAX; i++)
+		if (mask & VX_BIT(i))
+			bytes += sys->xstate[i].size;
+	return bytes;
+}
+
+static int exec_event_error(struct vx_error *err, enum vx_insn insn, uint64_t rfbm,
+			    const struct vx_event *event)
+{
+	char name[48];
+
+	return vx_error_set(err, -EFAULT, event->rule ? event->rule : "linux-fpu.md §8.1",
+			    "%s with RFBM 0x%llx faulted on the model CPU: %s: %s",
+			    vx_insn_name(insn), (unsigned long long)rfbm,
+			    vx_event_name(event, name, sizeof(name)), event->reason);
+}
+
+/* Run @insn on @fps->regs at CPL0 (the kernel's context), then put the CPL back. */
+static int exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, struct vx_fpstate *fps, uint64_t rfbm,
+		     struct vx_error *err)
+{
+	struct vx_memory mem = {fps->regs, fps->size, (uint64_t)(uintptr_t)fps->regs};
+	struct vx_cpu_control saved, cpl0;
+	struct vx_event event;
+	int rc;
+
+	vx_cpu_get_control(cpu, &saved);
+	cpl0 = saved;
+	cpl0.cpl = 0;
+	if (saved.cpl != 0 && vx_cpu_set_control(cpu, &cpl0, &event) != 0)
+		return exec_event_error(err, insn, rfbm, &event);
+	rc = vx_cpu_exec(cpu, insn, 0, &mem, mem.base, rfbm, &event);
+	if (saved.cpl != 0)
+		vx_cpu_set_control(cpu, &saved, &event);
+	if (rc == VX_FAULTED)
+		return exec_event_error(err, insn, rfbm, &event);
+	return rc < 0 ? vx_error_set(err, rc, "linux-fpu.md §8.1", "model CPU refused %s",
+				     vx_insn_name(insn))
+		      : 0;
+}
+
+/*
+ * Without XSAVE the kernel uses FXSAVE/FXRSTOR (§8.1).  The model CPU has neither: the
+ * legacy region is taken from (or put into) the registers as XSAVE64/XRSTOR64 of FP|SSE would,
+ * without fault checks - the same 512-byte image.
+ */
+static int fxsave(struct vx_cpu *cpu, struct vx_fpstate *fps)
+{
+	_Alignas(64) uint8_t area[FPU_XREGS_SIZE];
+	int rc = vx_cpu_to_standard_image(cpu, VX_FPU_MASK_FPSSE, area, sizeof(area));
+
+	if (rc == 0)
+		memcpy(fps->regs, area, 416);
+	return rc;
+}
+
+static int fxrstor(struct vx_cpu *cpu, const struct vx_fpstate *fps)
+{
+	_Alignas(64) uint8_t area[FPU_XREGS_SIZE];
+	uint64_t bv = VX_FPU_MASK_FPSSE;
+
+	memset(area, 0, sizeof(area));
+	memcpy(area, fps->regs, FPU_FXSAVE_SIZE);
+	memcpy(area + VX_XSTATE_BV_OFFSET, &bv, sizeof(bv));
+	return vx_cpu_from_standard_image(cpu, VX_FPU_MASK_FPSSE, area, sizeof(area));
+}
+
+static void count(struct vx_fpu_counters *c, bool save, uint64_t bytes)
+{
+	if (!c)
+		return;
+	if (save) {
+		c->saves++;
+		c->bytes_saved += bytes;
+	} else {
+		c->restores++;
+		c->bytes_restored += bytes;
+	}
+}
+
+int vx_fpstate_save(const struct vx_fpu_system *system, struct vx_cpu *cpu, struct vx_fpstate *fps,
+		    struct vx_fpu_counters *counters, struct vx_error *err)
+{
+	int rc;
+
+	if (fps->is_confidential)
+		return 0; /* firmware saves it (§6) */
+	if (!system->insns.xsave) {
+		rc = fxsave(cpu, fps);
+		if (rc == 0)
+			count(counters, true, FPU_FXSAVE_SIZE);
+		return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXSAVE failed") : 0;
+	}
+	rc = exec_cpl0(cpu, system->insns.save, fps, fps->xfeatures, err); /* os_xsave() */
+	if (rc == 0)
+		count(counters, true,
+		      moved_bytes(system, hdr_read(fps->regs, VX_XSTATE_BV_OFFSET)));
+	return rc;
+}
+
+/* xfd_update_state() (§5.1): with dynamic sizing, IA32_XFD := fpstate->xfd before XRSTOR. */
+static int xfd_update(const struct vx_fpu_system *sys, struct vx_cpu *cpu,
+		      const struct vx_fpstate *fps, struct vx_error *err)
+{
+	struct vx_event event;
+	uint64_t cur;
+
+	if (sys->init_xfd == 0)
+		return 0; /* fpu_state_size_dynamic() is false */
+	if (vx_cpu_rdmsr(cpu, VX_MSR_IA32_XFD, &cur, &event) == 0 && cur == fps->xfd)
+		return 0;
+	if (vx_cpu_wrmsr(cpu, VX_MSR_IA32_XFD, fps->xfd, &event) != 0)
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §5.1",
+				    "WRMSR IA32_XFD 0x%llx faulted: %s",
+				    (unsigned long long)fps->xfd, event.reason);
+	return 0;
+}
+
+int vx_fpstate_restore(const struct vx_fpu_system *system, struct vx_cpu *cpu,
+		       struct vx_fpstate *fps, uint64_t mask, struct vx_fpu_counters *counters,
+		       struct vx_error *err)
+{
+	uint64_t rfbm = system->kernel.max_features & mask; /* not fps->xfeatures (§8.3) */
+	int rc;
+
+	if (!system->insns.xsave) {
+		rc = fxrstor(cpu, fps);
+		if (rc == 0)
+			count(counters, false, FPU_FXSAVE_SIZE);
+		return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXRSTOR failed") : 0;
+	}
+	rc = xfd_update(system, cpu, fps, err);
+	if (rc || fps->is_confidential) /* firmware restores it, the kernel only syncs XFD (§6) */
+		return rc;
+	rc = exec_cpl0(cpu, system->insns.restore, fps, rfbm, err);
+	if (rc == 0)
+		count(counters, false,
+		      moved_bytes(system, rfbm & hdr_read(fps->regs, VX_XSTATE_BV_OFFSET)));
+	return rc;
+}
