@@ -8,7 +8,7 @@
 # legend colours, scales, and no text outside the canvas.  And a CPU without XSAVEC/XSAVES
 # shows its compacted size as "not enumerated", not as a MISMATCH.
 #
-# The issue's cases always run; CRAFTED_SAMPLES (default 14) more are drawn at random with
+# The issue's cases always run; CRAFTED_SAMPLES (default 24) more are drawn at random with
 # CRAFTED_SEED (printed; set it to replay a run).  The unit test test_crafted_profiles walks the
 # whole corpus through the library; this one samples the CLI, which is slower under ASan.
 #
@@ -17,53 +17,57 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 seed=${CRAFTED_SEED:-20261203}
-samples=${CRAFTED_SAMPLES:-14}
+samples=${CRAFTED_SAMPLES:-24}
 base="$SRCDIR/profiles/sapphire-rapids.cpuid"
 echo "test_crafted: seed $seed, $samples sampled dumps (CRAFTED_SEED=$seed replays this run)"
 
-# The variants, one "SUBLEAF REG VALUE" per line: the issue's cases, then the sample.
-python3 - "$seed" "$samples" >"$tmp/variants" <<'PY'
-import random, sys
-seed, samples = int(sys.argv[1]), int(sys.argv[2])
-print("0x12 eax 0xffffffff")   # 4 GiB tile data
-print("0x12 eax 0x80000000")   # 2 GiB tile data: refused, never allocated
-print("0x9 ebx 0xfffffffc")    # PKRU offset + size wraps in 32 bits
-print("0x0 ecx 0x2710")        # 0xD.0 ECX smaller than the components need
-print("0x1 eax 0x1")           # no XSAVEC, no XSAVES
-print("0xf eax 0x32b")         # an LBR size that is not a multiple of 8 (loads)
+# The variants: the issue's cases, then the sample.  One Python run writes every dump
+# ($tmp/vN.cpuid) and a list "N SUBLEAF REG VALUE XCR0-MASK XSS-MASK".
+python3 - "$seed" "$samples" "$base" "$tmp" >"$tmp/variants" <<'PY'
+import random, re, sys
+seed, samples, base, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+cases = [
+    (0x12, "eax", 0xffffffff),  # 4 GiB tile data
+    (0x12, "eax", 0x80000000),  # 2 GiB tile data: refused, never allocated
+    (0x9, "ebx", 0xfffffffc),   # PKRU offset + size wraps in 32 bits
+    (0x0, "ecx", 0x2710),       # 0xD.0 ECX smaller than the components need
+    (0x1, "eax", 0x1),          # no XSAVEC, no XSAVES
+    (0xf, "eax", 0x32b),        # an LBR size that is not a multiple of 8 (loads)
+]
 rng = random.Random(seed)
 subleaves = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 17, 18, 19, 62]
 values = [0, 1, 2, 3, 0xffffffff, 0xfffffffc, 0x80000000, 0x7fffffff, 0xffffffc1, 575, 576,
           0x100000, 0x100001, 0xffdc0, 0x2b00, 0x2b01, 0x2af8, 0xb01, 13]
 for _ in range(samples):
-    print("0x%x %s 0x%x" % (rng.choice(subleaves), rng.choice(["eax", "ebx", "ecx", "edx"]),
-                            rng.choice(values)))
-PY
-
-# craft OUT SUBLEAF REG VALUE: the base dump with CPUID.(0xD,SUBLEAF).REG = VALUE.
-craft() {
-	python3 - "$base" "$@" <<'PY'
-import re, sys
-base, out, subleaf, reg, value = sys.argv[1:6]
-subleaf, value = int(subleaf, 16), int(value, 16)
-lines, done = open(base).read().split("\n"), False
-pattern = re.compile(r"^(\s*0x0000000d 0x%02x: )(.*)$" % subleaf)
-for i, line in enumerate(lines):
-    m = pattern.match(line)
-    if m:
-        lines[i] = m.group(1) + re.sub(reg + r"=0x[0-9a-f]+", "%s=0x%08x" % (reg, value), m.group(2))
-        done = True
-if not done:  # an absent sub-leaf: add it after the last 0xD line
-    regs = {r: 0 for r in ("eax", "ebx", "ecx", "edx")}
-    regs[reg] = value
-    last = max(i for i, l in enumerate(lines) if re.match(r"^\s*0x0000000d ", l))
-    lines.insert(last + 1, "   0x0000000d 0x%02x: " % subleaf +
-                 " ".join("%s=0x%08x" % (r, regs[r]) for r in ("eax", "ebx", "ecx", "edx")))
-text = "\n".join(lines)
+    cases.append((rng.choice(subleaves), rng.choice(["eax", "ebx", "ecx", "edx"]),
+                  rng.choice(values)))
+text = open(base).read()
 text = re.sub(r"(?m)^# name: .*$", "# name: crafted", text)
-open(out, "w").write(text)
+for n, (subleaf, reg, value) in enumerate(cases):
+    lines, done = text.split("\n"), False
+    pattern = re.compile(r"^(\s*0x0000000d 0x%02x: )(.*)$" % subleaf)
+    for i, line in enumerate(lines):
+        m = pattern.match(line)
+        if m:
+            lines[i] = m.group(1) + re.sub(reg + r"=0x[0-9a-f]+", "%s=0x%08x" % (reg, value),
+                                           m.group(2))
+            done = True
+    if not done:  # an absent sub-leaf: add it after the last 0xD line
+        regs = dict.fromkeys(("eax", "ebx", "ecx", "edx"), 0)
+        regs[reg] = value
+        last = max(i for i, l in enumerate(lines) if re.match(r"^\s*0x0000000d ", l))
+        lines.insert(last + 1, "   0x0000000d 0x%02x: " % subleaf +
+                     " ".join("%s=0x%08x" % (r, regs[r]) for r in ("eax", "ebx", "ecx", "edx")))
+    leaf = {}
+    for l in lines:
+        m = re.match(r"^\s*0x0000000d 0x(\w+): eax=(\w+) ebx=(\w+) ecx=(\w+) edx=(\w+)", l)
+        if m:
+            leaf[int(m.group(1), 16)] = [int(v, 16) for v in m.groups()[1:]]
+    xcr0 = leaf[0][3] << 32 | leaf[0][0]
+    xss = leaf[1][3] << 32 | leaf[1][2]
+    open("%s/v%d.cpuid" % (out, n), "w").write("\n".join(lines))
+    print(n, "0x%x" % subleaf, reg, "0x%x" % value, "0x%x" % xcr0, "0x%x" % xss)
 PY
-}
 
 # vx NAME ARGS...: run vxsave with a timeout; exit code in $rc, output in $tmp/NAME.{out,err}.
 # A hang, a crash, a sanitizer report or an exit code other than 0/1 is a failure.
@@ -89,64 +93,35 @@ check_refusal() {
 		"$tmp/$1.err" || fail "$label: $1 refused without naming why: $(head -c 400 "$tmp/$1.err")"
 }
 
-# The totals of a layout's JSON cover every component.
-check_totals() {
-	python3 - "$1" <<'PY' || fail "$label: inconsistent layout JSON"
-import json, sys
-d = json.load(open(sys.argv[1]))
-bad = []
-for c in d["components"]:
-    if c["id"] >= 2 and c["compacted_offset"] + c["size"] > d["compacted_size"]:
-        bad.append("%s ends at %d past the compacted size %d" %
-                   (c["name"], c["compacted_offset"] + c["size"], d["compacted_size"]))
-    if c["standard_offset"] is not None and c["standard_offset"] + c["size"] > d["standard_size"]:
-        bad.append("%s ends at %d past the standard size %d" %
-                   (c["name"], c["standard_offset"] + c["size"], d["standard_size"]))
-for b in bad:
-    print(b, file=sys.stderr)
-sys.exit(1 if bad else 0)
-PY
-}
-
-# The supported masks of a profile, for the cpu script.
-masks() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
-print(d["xcr0_supported"]["mask"], d["xss_supported"]["mask"])' "$1"
-}
-
 count=0
-while read -r subleaf reg value; do
+: >"$tmp/printed"
+while read -r n subleaf reg value xcr0 xss; do
 	label="CPUID.(0xD,$subleaf).${reg^^}=$value"
-	dump="$tmp/crafted.cpuid"
-	craft "$dump" "$subleaf" "$reg" "$value"
+	dump="$tmp/v$n.cpuid"
 	count=$((count + 1))
 
 	vx show profile show --cpuid-dump "$dump"
 	[ "$rc" = 0 ] || fail "$label: profile show refused the dump: $(head -c 300 "$tmp/show.err")"
-	vx showjson profile show --cpuid-dump "$dump" --json
+	vx "v$n.profile" profile show --cpuid-dump "$dump" --json
 	[ "$rc" = 0 ] || fail "$label: profile show --json refused the dump"
 
 	vx layout layout --cpuid-dump "$dump"
 	layout_rc=$rc
 	if [ "$rc" = 1 ]; then
 		check_refusal layout
-		# A refused layout shows up as an error in the profile's own diagnostics.
+		# A bound that stops the layout shows up as an error in the profile's diagnostics.
 		if grep -q "layout: CPUID.(0xD," "$tmp/layout.err"; then
 			grep -q "error .*CPUID.(0xD," "$tmp/show.out" ||
 				fail "$label: profile show does not report the bound layout refused"
 		fi
 	fi
-	vx json layout --cpuid-dump "$dump" --json
+	vx "v$n.layout" layout --cpuid-dump "$dump" --json
 	[ "$rc" = "$layout_rc" ] || fail "$label: layout --json exit $rc, layout exit $layout_rc"
-	[ "$rc" = 0 ] && check_totals "$tmp/json.out"
-	vx svg layout --cpuid-dump "$dump" --svg "$tmp/crafted.svg"
+	vx svg layout --cpuid-dump "$dump" --svg "$tmp/v$n.svg"
 	[ "$rc" = "$layout_rc" ] || fail "$label: layout --svg exit $rc, layout exit $layout_rc"
-	if [ "$rc" = 0 ]; then
-		python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$tmp/crafted.svg" ||
-			fail "$label: the SVG is not well-formed XML"
-	fi
+	# Printed layouts and drawings are checked together below, in one Python run.
+	[ "$layout_rc" = 0 ] && echo "$n $label" >>"$tmp/printed"
 
-	read -r xcr0 xss < <(masks "$tmp/showjson.out" || echo "0x3 0x0") || true
 	vx cpu cpu --cpuid-dump "$dump" -e "buffer a 1048576; xsetbv 0 $xcr0; wrmsr ia32_xss $xss; \
 use $xcr0; xsave64 a all; xrstor64 a all; xsavec64 a all; xrstor64 a all; xsaves64 a all; \
 xrstors64 a all; print a 0 64"
@@ -159,26 +134,46 @@ xrstors64 a all; print a 0 64"
 	fi
 done <"$tmp/variants"
 
+# Every printed layout: the totals cover every component, and the SVG is well-formed.
+python3 - "$tmp" <"$tmp/printed" 2>"$tmp/totals.err" <<'PY' || fail "$(cat "$tmp/totals.err")"
+import json, sys, xml.dom.minidom
+bad = []
+for line in sys.stdin:
+    n, label = line.split(" ", 1)
+    label = label.strip()
+    d = json.load(open("%s/v%s.layout.out" % (sys.argv[1], n)))
+    for c in d["components"]:
+        if c["id"] >= 2 and c["compacted_offset"] + c["size"] > d["compacted_size"]:
+            bad.append("%s: %s ends at %d past the compacted size %d" %
+                       (label, c["name"], c["compacted_offset"] + c["size"], d["compacted_size"]))
+        so = c["standard_offset"]
+        if so is not None and so + c["size"] > d["standard_size"]:
+            bad.append("%s: %s ends at %d past the standard size %d" %
+                       (label, c["name"], so + c["size"], d["standard_size"]))
+    try:
+        xml.dom.minidom.parse("%s/v%s.svg" % (sys.argv[1], n))
+    except Exception as e:
+        bad.append("%s: the SVG is not well-formed: %s" % (label, e))
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+
 # The issue's repro, exactly: a 4 GiB tile and a wrapped PKRU offset are refused by name.
 label="issue repro"
-craft "$tmp/tile.cpuid" 0x12 eax 0xffffffff
-vx layout layout --cpuid-dump "$tmp/tile.cpuid"
+vx layout layout --cpuid-dump "$tmp/v0.cpuid"
 grep -q "CPUID.(0xD,0x12).EAX = 0xffffffff" "$tmp/layout.err" ||
 	fail "4 GiB tile: layout did not name CPUID.(0xD,0x12).EAX: $(cat "$tmp/layout.err")"
-craft "$tmp/pkru.cpuid" 0x9 ebx 0xfffffffc
-vx cpu cpu --cpuid-dump "$tmp/pkru.cpuid" -e 'buffer a 4096'
+vx cpu cpu --cpuid-dump "$tmp/v2.cpuid" -e 'buffer a 4096'
 grep -q "CPUID.(0xD,0x9).EBX = 0xfffffffc" "$tmp/cpu.err" ||
 	fail "PKRU offset: cpu did not name CPUID.(0xD,0x9).EBX: $(cat "$tmp/cpu.err")"
 
 # A CPU without XSAVEC and XSAVES: 0xD.1 EBX is "not enumerated", never a MISMATCH.
 label="no XSAVEC/XSAVES"
-craft "$tmp/noxsavec.cpuid" 0x1 eax 0x1
-vx layout layout --cpuid-dump "$tmp/noxsavec.cpuid"
+vx layout layout --cpuid-dump "$tmp/v4.cpuid"
 grep -q "CPUID.(0xD,1).EBX .*not enumerated" "$tmp/layout.out" ||
 	fail "no XSAVEC: 0xD.1 EBX is not shown as 'not enumerated'"
 grep -q "MISMATCH" "$tmp/layout.out" && fail "no XSAVEC: a MISMATCH is shown"
-vx json layout --cpuid-dump "$tmp/noxsavec.cpuid" --json
-[ "$(json_get "$tmp/json.out" "d['cpuid']['enabled_compacted_size']['matches']")" = None ] ||
+[ "$(json_get "$tmp/v4.layout.out" "d['cpuid']['enabled_compacted_size']['matches']")" = None ] ||
 	fail "no XSAVEC: JSON enabled_compacted_size.matches is not null"
 
 # --- the SVG drawing -------------------------------------------------------------------------
