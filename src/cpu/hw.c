@@ -349,19 +349,23 @@ int vx_hw_signal_to_vector(int signo, int si_code)
 
 /* ---- the run ------------------------------------------------------------------------- */
 
-static uint32_t readable_end(const struct vx_hw_host *h, uint64_t comps)
+/*
+ * The bytes of the image the run filled: 64-bit sums, at most the image (a hypervisor's CPUID
+ * is not checked by anyone else here).
+ */
+static size_t readable_end(const struct vx_hw_host *h, uint64_t comps)
 {
-	uint32_t end = 576;
+	uint64_t end = 576;
 
 	for (unsigned i = 2; i < 10; i++) {
 		if ((comps >> i) & 1) {
-			uint32_t e = h->comp_offset[i] + h->comp_size[i];
+			uint64_t e = (uint64_t)h->comp_offset[i] + h->comp_size[i];
 
 			if (e > end)
 				end = e;
 		}
 	}
-	return end;
+	return end < VX_HW_IMAGE_MAX ? (size_t)end : VX_HW_IMAGE_MAX;
 }
 
 int vx_hw_run(const struct vx_hw_run_args *args, struct vx_hw_result *res)
