@@ -227,6 +227,9 @@ rc=0; "$VXSAVE" profile show --leaf 0x99 >/dev/null 2>&1 || rc=$?
 "$VXSAVE" profile show --strict >/dev/null || fail "--strict on sapphire-rapids failed"
 rc=0; "$VXSAVE" profile show --profile nested-amx-hidden --strict >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "--strict on nested-amx-hidden: exit $rc, expected 1"
+"$VXSAVE" layout --strict >/dev/null || fail "layout --strict on sapphire-rapids failed"
+rc=0; "$VXSAVE" layout --profile nested-amx-hidden --strict >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "layout --strict on nested-amx-hidden: exit $rc, expected 1"
 
 # --- the host (skipped parts where it cannot be read) ---------------------------------------------
 if "$VXSAVE" profile show --host --json >"$tmp/host.json" 2>"$tmp/err"; then

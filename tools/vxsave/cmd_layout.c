@@ -11,9 +11,10 @@
 #include "cli.h"
 #include "layout_report.h"
 #include "json_output.h"
+#include "profile_report.h"
 #include "source.h"
 
-enum layout_option { OPT_FEATURES = CLI_OPT_FIRST_LOCAL, OPT_SVG, OPT_SVG_SCALE };
+enum layout_option { OPT_FEATURES = CLI_OPT_FIRST_LOCAL, OPT_SVG, OPT_SVG_SCALE, OPT_STRICT };
 
 /* What the command line asked for. */
 struct layout_request {
@@ -23,6 +24,7 @@ struct layout_request {
 	enum svg_scale svg_scale;
 	bool svg_scale_given;
 	bool json;
+	bool strict; /* exit 1 when the diagnostics report an error */
 };
 
 void cli_usage_layout(FILE *out)
@@ -51,6 +53,7 @@ void cli_usage_layout(FILE *out)
 	      "      --svg-scale S    broken (default): a range that would dwarf the rest (AMX\n"
 	      "                       tile data) is drawn shortened between break marks; linear:\n"
 	      "                       every byte to scale\n"
+	      "      --strict         exit 1 when the diagnostics report an error\n"
 	      "  -h, --help           show this help and exit\n",
 	      out);
 }
@@ -63,6 +66,7 @@ static int parse_layout_options(int argc, char **argv, struct layout_request *re
 		{"json", no_argument, NULL, CLI_OPT_JSON},
 		{"svg", required_argument, NULL, OPT_SVG},
 		{"svg-scale", required_argument, NULL, OPT_SVG_SCALE},
+		{"strict", no_argument, NULL, OPT_STRICT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -82,6 +86,9 @@ static int parse_layout_options(int argc, char **argv, struct layout_request *re
 			break;
 		case OPT_SVG:
 			request->svg_path = optarg;
+			break;
+		case OPT_STRICT:
+			request->strict = true;
 			break;
 		case OPT_SVG_SCALE:
 			if (svg_scale_parse(optarg, &request->svg_scale) < 0)
@@ -194,7 +201,14 @@ int cli_cmd_layout(int argc, char **argv)
 			return rc;
 	}
 	if (request.json)
-		return cli_json_print(layout_report_json(&profile, &layout));
-	layout_report_text(stdout, &profile, &layout);
-	return CLI_EXIT_OK;
+		rc = cli_json_print(layout_report_json(&profile, &layout));
+	else
+		layout_report_text(stdout, &profile, &layout);
+	/* --strict: a profile whose diagnostics report an error fails (docs/cli.md). */
+	if (rc == CLI_EXIT_OK && request.strict && profile_error_count(&profile)) {
+		cli_error("--strict: the diagnostics report %u error%s",
+			  profile_error_count(&profile), profile_error_count(&profile) == 1 ? "" : "s");
+		return CLI_EXIT_FAILURE;
+	}
+	return rc;
 }
