@@ -8,6 +8,7 @@
  *   area.h    whole XSAVE areas: header checks, conversion, initial values, decoding
  *   cpu.h     the software logical processor (and cpu_hw.h, the hardware backend)
  *   fpu.h     the host FPU framework: the booted system, feature sets and sizes
+ *   fpu_task.h  tasks and processes on model CPUs, permissions, XFD, guest fpstates
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -18,5 +19,6 @@
 #include <vxsave/area.h>
 #include <vxsave/cpu.h>
 #include <vxsave/fpu.h>
+#include <vxsave/fpu_task.h>
 
 #endif /* VXSAVE_VXSAVE_H */

@@ -13,6 +13,8 @@
 #include <vxsave/cpu.h>
 #include <vxsave/fpu.h>
 #include <vxsave/fpu.h>
+#include <vxsave/fpu_task.h>
+#include <vxsave/fpu_task.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 

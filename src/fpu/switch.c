@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lazy FPU context switch (linux-fpu.md §8.2, §8.3) and the other paths that move
+ * registers: kernel_fpu_begin/end and fpu__clear_user_states() (§8.4).  PKRU is not restored
+ * by XRSTOR (§8.3): it is switched eagerly with thread.pkru, as switch_to() does.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "task_internal.h"
+
+/* ----------------------------------------------------------------------------------------- */
+/* PKRU, switched eagerly                                                                       */
+
+static bool has_pkru(const struct vx_fpu_machine *m)
+{
+	return (m->sys->user.max_features & VX_BIT(VX_COMP_PKRU)) != 0;
+}
+
+/* RDPKRU into thread.pkru of the task leaving @cpu. */
+static void pkru_save(struct vx_fpu_task *t, unsigned cpu)
+{
+	if (has_pkru(t->machine))
+		vx_cpu_get_reg(t->machine->percpu[cpu].cpu, vx_reg_lookup("pkru"), &t->pkru, 4);
+}
+
+/* WRPKRU of @value on @cpu (kernel mode). */
+static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, uint32_t value)
+{
+	struct vx_event event;
+
+	if (has_pkru(m))
+		vx_cpu_set_reg(m->percpu[cpu].cpu, vx_reg_lookup("pkru"), &value, 4, &event);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* switch_fpu() and switch_fpu_return()                                                         */
+
+/*
+ * switch_fpu(old) (§8.2): unless TIF_NEED_FPU_LOAD, save the registers into the active fpstate
+ * and remember this CPU in last_cpu; the owner stays, for the "nobody else used it" fast path.
+ */
+int fpu_switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
+{
+	int rc;
+
+	if (old->need_fpu_load)
+		return 0;
+	rc = fpu_save_fpregs(old, err);
+	if (rc)
+		return rc;
+	old->need_fpu_load = true;
+	old->fpu.last_cpu = old->cpu;
+	return 0;
+}
+
+/* The task leaves its CPU, which becomes idle. */
+int fpu_task_deschedule(struct vx_fpu_task *t, struct vx_error *err)
+{
+	unsigned cpu = (unsigned)t->cpu;
+	int rc = fpu_switch_fpu(t, err);
+
+	if (rc)
+		return rc;
+	pkru_save(t, cpu);
+	t->machine->percpu[cpu].current = NULL;
+	t->cpu = -1;
+	return 0;
+}
+
+/*
+ * fpregs_restore_userregs() (§8.3): when the registers are not this task's on this CPU,
+ * restore the active fpstate with kernel max ∩ FPSTATE (components it cannot use go to init),
+ * XFD first; then owner/last_cpu; TIF_NEED_FPU_LOAD always cleared.
+ */
+int fpu_fpregs_restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
+{
+	if (!t->need_fpu_load)
+		return 0;
+	if (!fpu_fpregs_state_valid(t, (unsigned)t->cpu)) {
+		int rc = fpu_restore_fpregs(t, t->fpu.fpstate, t->machine->sys->masks.fpstate, err);
+
+		if (rc)
+			return rc;
+	}
+	fpu_fpregs_activate(t);
+	return 0;
+}
+
+int vx_fpu_task_return_to_user(struct vx_fpu_task *task, struct vx_error *err)
+{
+	int rc = fpu_running(task, err);
+
+	if (rc)
+		return rc;
+	if (task->active_guest)
+		return vx_error_set(err, -EBUSY, "linux-fpu.md §6",
+				    "task %u is inside KVM_RUN with a guest fpstate installed",
+				    task->id);
+	return fpu_fpregs_restore_userregs(task, err);
+}
+
+static int check_cpu(const struct vx_fpu_machine *m, unsigned cpu, struct vx_error *err)
+{
+	if (cpu < m->ncpus)
+		return 0;
+	return vx_error_set(err, -EINVAL, NULL, "CPU %u does not exist (%u CPUs)", cpu, m->ncpus);
+}
+
+int vx_fpu_task_schedule(struct vx_fpu_task *task, unsigned cpu, struct vx_error *err)
+{
+	struct vx_fpu_machine *m = task->machine;
+	struct fpu_percpu *pc;
+	int rc = check_cpu(m, cpu, err);
+
+	if (rc || task->cpu == (int)cpu)
+		return rc;
+	if (task->cpu >= 0 && (rc = fpu_task_deschedule(task, err)) != 0)
+		return rc;
+	pc = &m->percpu[cpu];
+	if (pc->current && (rc = fpu_task_deschedule(pc->current, err)) != 0)
+		return rc;
+	pc->current = task;
+	task->cpu = (int)cpu;
+	pkru_write(m, cpu, task->pkru);
+	return 0;
+}
+
+int vx_fpu_cpu_idle(struct vx_fpu_machine *machine, unsigned cpu, struct vx_error *err)
+{
+	int rc = check_cpu(machine, cpu, err);
+
+	if (rc || !machine->percpu[cpu].current)
+		return rc;
+	return fpu_task_deschedule(machine->percpu[cpu].current, err);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* kernel_fpu_begin_mask() / kernel_fpu_end() (§8.4)                                            */
+
+static void kernel_fpu_reset_regs(struct vx_cpu *cpu, unsigned kfpu)
+{
+	uint32_t mxcsr = VX_MXCSR_DEFAULT;
+	struct vx_event event;
+
+	if (kfpu & VX_KFPU_MXCSR)
+		vx_cpu_set_reg(cpu, vx_reg_lookup("mxcsr"), &mxcsr, 4, &event);
+	/* FNINIT: the x87 state back to its initial configuration. */
+	if (kfpu & VX_KFPU_387)
+		vx_cpu_init_components(cpu, VX_BIT(VX_COMP_X87));
+}
+
+int vx_fpu_kernel_fpu_begin(struct vx_fpu_machine *machine, unsigned cpu, unsigned kfpu,
+			    struct vx_error *err)
+{
+	struct fpu_percpu *pc;
+	int rc = check_cpu(machine, cpu, err);
+
+	if (rc)
+		return rc;
+	pc = &machine->percpu[cpu];
+	if (!pc->kernel_fpu_allowed)
+		return fpu_warn(machine, err, -EBUSY, "linux-fpu.md §8.4",
+				"kernel_fpu_begin() with !irq_fpu_usable(): already in use");
+	if (pc->current && !pc->current->need_fpu_load) {
+		rc = fpu_save_fpregs(pc->current, err);
+		if (rc)
+			return rc;
+		pc->current->need_fpu_load = true;
+	}
+	pc->kernel_fpu_allowed = false;
+	pc->owner = NULL;
+	kernel_fpu_reset_regs(pc->cpu, kfpu);
+	return 0;
+}
+
+int vx_fpu_kernel_fpu_end(struct vx_fpu_machine *machine, unsigned cpu, struct vx_error *err)
+{
+	int rc = check_cpu(machine, cpu, err);
+
+	if (rc)
+		return rc;
+	if (machine->percpu[cpu].kernel_fpu_allowed)
+		return fpu_warn(machine, err, -EINVAL, "linux-fpu.md §8.4",
+				"kernel_fpu_end() without kernel_fpu_begin()");
+	machine->percpu[cpu].kernel_fpu_allowed = true;
+	return 0;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* fpu__clear_user_states() (§8.4)                                                              */
+
+/* restore_fpregs_from_init_fpstate(@mask): XRSTOR(S) of init_fpstate, XFD left as current's. */
+static int restore_from_init(struct vx_fpu_task *t, uint64_t mask, struct vx_error *err)
+{
+	const struct vx_fpu_system *sys = t->machine->sys;
+	_Alignas(64) uint8_t image[VX_FPU_INIT_FPSTATE_REGS_SIZE];
+	struct vx_fpstate init = {0};
+
+	memcpy(image, sys->init_image, sizeof(image));
+	init.size = sys->init_size;
+	init.user_size = sys->user.default_size;
+	init.xfeatures = sys->init_xfeatures;
+	init.user_xfeatures = sys->user.default_features;
+	init.xfd = t->fpu.fpstate->xfd;
+	init.regs = image;
+	return vx_fpstate_restore(sys, t->machine->percpu[t->cpu].cpu, &init, mask, &t->counters,
+				  err);
+}
+
+int vx_fpu_task_clear_user_states(struct vx_fpu_task *task, struct vx_error *err)
+{
+	struct vx_fpu_machine *m = task->machine;
+	uint64_t supervisor = m->sys->kernel.max_features & m->sys->masks.supervisor_supported;
+	int rc = fpu_running(task, err);
+
+	if (rc)
+		return rc;
+	/* Supervisor states must be current's before the user part is reset. */
+	if (supervisor && !fpu_fpregs_state_valid(task, (unsigned)task->cpu))
+		rc = fpu_restore_fpregs(task, task->fpu.fpstate, supervisor, err);
+	/* 6.18-rc4 "Ensure XFD state on signal delivery" (§8.4, test expectation 63). */
+	if (rc == 0)
+		rc = fpu_xfd_update_state(m, (unsigned)task->cpu, task->fpu.fpstate, err);
+	if (rc == 0)
+		rc = restore_from_init(task, VX_FPU_MASK_USER_RESTORE, err);
+	if (rc)
+		return rc;
+	fpu_fpregs_activate(task);
+	task->pkru = FPU_INIT_PKRU;
+	pkru_write(m, (unsigned)task->cpu, FPU_INIT_PKRU);
+	return 0;
+}
