@@ -118,13 +118,35 @@ VX_API int vx_fpstate_to_uabi(const struct vx_fpu_system *system, const struct v
 /**
  * vx_fpstate_from_uabi() - copy_uabi_to_xstate(): validate @buf (§7.2: header bits outside
  * user_xfeatures, XCOMP_BV != 0, reserved header bytes, MXCSR outside mxcsr_feature_mask when
- * FP/SSE/YMM is present) and copy it into @fps, keeping the supervisor XSTATE_BV bits.  @pkru:
+ * FP/SSE/YMM is present; -EFAULT when @len is below 576 or a named component runs past @len;
+ * -ENODEV without XSAVE) and copy it into @fps, keeping the supervisor XSTATE_BV bits.  @pkru:
  * set from the buffer, or to 0 when PKRU's bit is clear; NULL leaves it alone (KVM's ABI).
  * On refusal -EINVAL names the rule, bit or byte, and @fps and *@pkru are unchanged.
  */
 VX_API int vx_fpstate_from_uabi(const struct vx_fpu_system *system, struct vx_fpstate *fps,
 				const uint8_t *buf, size_t len, uint32_t *pkru,
 				struct vx_error *err);
+
+/**
+ * vx_fpu_copy_guest_fpstate_to_uabi() - fpu_copy_guest_fpstate_to_uabi() (§7.1 item 7):
+ * XSAVE host: vx_fpstate_to_uabi() in XSAVE mode with the caller's @xfeatures (KVM passes
+ * guest_supported_xcr0 | FP|SSE); without XSAVE: the 512-byte FXSAVE image with XSTATE_BV =
+ * FP|SSE (the rest of @buf zero).
+ */
+VX_API int vx_fpu_copy_guest_fpstate_to_uabi(const struct vx_fpu_system *system,
+					     const struct vx_fpstate *fps, uint8_t *buf,
+					     size_t len, uint64_t xfeatures, uint32_t pkru,
+					     struct vx_error *err);
+/**
+ * vx_fpu_copy_uabi_to_guest_fpstate() - fpu_copy_uabi_to_guest_fpstate() (§7.3): XSAVE host:
+ * XSTATE_BV outside @xcr0 → -EINVAL, then vx_fpstate_from_uabi() with @vpkru, or NULL when
+ * PKRU's header bit is clear (KVM leaves PKRU alone); without XSAVE: bits beyond FP|SSE or a
+ * bad MXCSR → -EINVAL, else the FXSAVE image is copied.
+ */
+VX_API int vx_fpu_copy_uabi_to_guest_fpstate(const struct vx_fpu_system *system,
+					     struct vx_fpstate *fps, const uint8_t *buf,
+					     size_t len, uint64_t xcr0, uint32_t *vpkru,
+					     struct vx_error *err);
 
 #ifdef __cplusplus
 }

@@ -17,9 +17,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include <vxsave/fpstate.h>
+#include <vxsave/area.h>
 
-#include "fpu_internal.h"
+#include "fpstate_internal.h"
 
 #define FPSTATE_HDR_SIZE ((sizeof(struct vx_fpstate) + 63u) & ~(size_t)63u)
 
@@ -118,23 +118,30 @@ static int exec_event_error(struct vx_error *err, enum vx_insn insn, uint64_t rf
 			    vx_event_name(event, name, sizeof(name)), event->reason);
 }
 
-/* Run @insn on @fps->regs at CPL0 (the kernel's context), then put the CPL back. */
-static int exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, struct vx_fpstate *fps, uint64_t rfbm,
-		     struct vx_error *err)
+static int set_cpl(struct vx_cpu *cpu, unsigned cpl, struct vx_event *event)
 {
-	struct vx_memory mem = {fps->regs, fps->size, (uint64_t)(uintptr_t)fps->regs};
-	struct vx_cpu_control saved, cpl0;
+	struct vx_cpu_control control;
+
+	vx_cpu_get_control(cpu, &control);
+	if (control.cpl == cpl)
+		return 0;
+	control.cpl = cpl;
+	return vx_cpu_set_control(cpu, &control, event);
+}
+
+int fpstate_exec(struct vx_cpu *cpu, unsigned cpl, enum vx_insn insn, uint8_t *bytes, size_t size,
+		 uint64_t rfbm, struct vx_error *err)
+{
+	struct vx_memory mem = {bytes, size, (uint64_t)(uintptr_t)bytes};
+	struct vx_cpu_control saved;
 	struct vx_event event;
 	int rc;
 
 	vx_cpu_get_control(cpu, &saved);
-	cpl0 = saved;
-	cpl0.cpl = 0;
-	if (saved.cpl != 0 && vx_cpu_set_control(cpu, &cpl0, &event) != 0)
+	if (set_cpl(cpu, cpl, &event) != 0)
 		return exec_event_error(err, insn, rfbm, &event);
 	rc = vx_cpu_exec(cpu, insn, 0, &mem, mem.base, rfbm, &event);
-	if (saved.cpl != 0)
-		vx_cpu_set_control(cpu, &saved, &event);
+	set_cpl(cpu, saved.cpl, &event);
 	if (rc == VX_FAULTED)
 		return exec_event_error(err, insn, rfbm, &event);
 	return rc < 0 ? vx_error_set(err, rc, "linux-fpu.md §8.1", "model CPU refused %s",
@@ -145,25 +152,29 @@ static int exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, struct vx_fpstate *f
 /*
  * Without XSAVE the kernel uses FXSAVE/FXRSTOR (§8.1).  The model CPU has neither: the
  * legacy region is taken from (or put into) the registers as XSAVE64/XRSTOR64 of FP|SSE would,
- * without fault checks - the same 512-byte image.
+ * without fault checks - the same bytes 0-415; FXRSTOR's MXCSR #GP is checked here.
  */
-static int fxsave(struct vx_cpu *cpu, struct vx_fpstate *fps)
+int fpstate_fxsave(struct vx_cpu *cpu, uint8_t *image)
 {
 	_Alignas(64) uint8_t area[FPU_XREGS_SIZE];
 	int rc = vx_cpu_to_standard_image(cpu, VX_FPU_MASK_FPSSE, area, sizeof(area));
 
 	if (rc == 0)
-		memcpy(fps->regs, area, 416);
+		memcpy(image, area, 416);
 	return rc;
 }
 
-static int fxrstor(struct vx_cpu *cpu, const struct vx_fpstate *fps)
+int fpstate_fxrstor(struct vx_cpu *cpu, const uint8_t *image, struct vx_error *err)
 {
 	_Alignas(64) uint8_t area[FPU_XREGS_SIZE];
 	uint64_t bv = VX_FPU_MASK_FPSSE;
 
+	if (vx_area_check_mxcsr(image, FPU_FXSAVE_SIZE, vx_profile_mxcsr_mask(vx_cpu_profile(cpu)),
+				err) != 0)
+		return vx_error_set(err, -EFAULT, "arch.md §5.5", "FXRSTOR64: #GP(0): %s",
+				    err ? err->reason : "reserved MXCSR bits");
 	memset(area, 0, sizeof(area));
-	memcpy(area, fps->regs, FPU_FXSAVE_SIZE);
+	memcpy(area, image, FPU_FXSAVE_SIZE);
 	memcpy(area + VX_XSTATE_BV_OFFSET, &bv, sizeof(bv));
 	return vx_cpu_from_standard_image(cpu, VX_FPU_MASK_FPSSE, area, sizeof(area));
 }
@@ -189,12 +200,13 @@ int vx_fpstate_save(const struct vx_fpu_system *system, struct vx_cpu *cpu, stru
 	if (fps->is_confidential)
 		return 0; /* firmware saves it (§6) */
 	if (!system->insns.xsave) {
-		rc = fxsave(cpu, fps);
+		rc = fpstate_fxsave(cpu, fps->regs);
 		if (rc == 0)
 			count(counters, true, FPU_FXSAVE_SIZE);
 		return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXSAVE failed") : 0;
 	}
-	rc = exec_cpl0(cpu, system->insns.save, fps, fps->xfeatures, err); /* os_xsave() */
+	/* os_xsave() */
+	rc = fpstate_exec(cpu, 0, system->insns.save, fps->regs, fps->size, fps->xfeatures, err);
 	if (rc == 0)
 		count(counters, true,
 		      moved_bytes(system, hdr_read(fps->regs, VX_XSTATE_BV_OFFSET)));
@@ -202,21 +214,33 @@ int vx_fpstate_save(const struct vx_fpu_system *system, struct vx_cpu *cpu, stru
 }
 
 /* xfd_update_state() (§5.1): with dynamic sizing, IA32_XFD := fpstate->xfd before XRSTOR. */
-static int xfd_update(const struct vx_fpu_system *sys, struct vx_cpu *cpu,
-		      const struct vx_fpstate *fps, struct vx_error *err)
+int fpstate_xfd_update(const struct vx_fpu_system *sys, struct vx_cpu *cpu, uint64_t xfd,
+		       struct vx_error *err)
 {
 	struct vx_event event;
 	uint64_t cur;
 
 	if (sys->init_xfd == 0)
 		return 0; /* fpu_state_size_dynamic() is false */
-	if (vx_cpu_rdmsr(cpu, VX_MSR_IA32_XFD, &cur, &event) == 0 && cur == fps->xfd)
+	if (vx_cpu_rdmsr(cpu, VX_MSR_IA32_XFD, &cur, &event) == 0 && cur == xfd)
 		return 0;
-	if (vx_cpu_wrmsr(cpu, VX_MSR_IA32_XFD, fps->xfd, &event) != 0)
+	if (vx_cpu_wrmsr(cpu, VX_MSR_IA32_XFD, xfd, &event) != 0)
 		return vx_error_set(err, -EINVAL, "linux-fpu.md §5.1",
-				    "WRMSR IA32_XFD 0x%llx faulted: %s",
-				    (unsigned long long)fps->xfd, event.reason);
+				    "WRMSR IA32_XFD 0x%llx faulted: %s", (unsigned long long)xfd,
+				    event.reason);
 	return 0;
+}
+
+/* os_xrstor(&init_fpstate, @mask): the image at its own address, on a scratch copy. */
+int fpstate_restore_init(const struct vx_fpu_system *sys, struct vx_cpu *cpu, uint64_t mask,
+			 struct vx_error *err)
+{
+	_Alignas(64) uint8_t image[VX_FPU_INIT_FPSTATE_REGS_SIZE];
+
+	memcpy(image, sys->init_image, sizeof(image));
+	if (!sys->insns.xsave)
+		return fpstate_fxrstor(cpu, image, err);
+	return fpstate_exec(cpu, 0, sys->insns.restore, image, sys->init_size, mask, err);
 }
 
 int vx_fpstate_restore(const struct vx_fpu_system *system, struct vx_cpu *cpu,
@@ -227,15 +251,15 @@ int vx_fpstate_restore(const struct vx_fpu_system *system, struct vx_cpu *cpu,
 	int rc;
 
 	if (!system->insns.xsave) {
-		rc = fxrstor(cpu, fps);
+		rc = fpstate_fxrstor(cpu, fps->regs, err);
 		if (rc == 0)
 			count(counters, false, FPU_FXSAVE_SIZE);
-		return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXRSTOR failed") : 0;
+		return rc;
 	}
-	rc = xfd_update(system, cpu, fps, err);
+	rc = fpstate_xfd_update(system, cpu, fps->xfd, err);
 	if (rc || fps->is_confidential) /* firmware restores it, the kernel only syncs XFD (§6) */
 		return rc;
-	rc = exec_cpl0(cpu, system->insns.restore, fps, rfbm, err);
+	rc = fpstate_exec(cpu, 0, system->insns.restore, fps->regs, fps->size, rfbm, err);
 	if (rc == 0)
 		count(counters, false,
 		      moved_bytes(system, rfbm & hdr_read(fps->regs, VX_XSTATE_BV_OFFSET)));

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptrace regsets NT_X86_XSTATE (xstateregs_get/set) and NT_PRFPREG (xfpregs_get/set), with the
+ * generic PTRACE_GETREGSET/SETREGSET length rules in front of them, and the core-dump
+ * NT_X86_XSAVE_LAYOUT note (linux-fpu.md §7.1, §7.2, §8.4; lengths as measured in §12).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <vxsave/fpu_signal.h>
+
+#include "fpstate_internal.h"
+
+/* Both regsets count in u64 / long units (the generic iov_len % size check). */
+#define REGSET_ELEM 8u
+
+uint32_t vx_fpu_regset_size(const struct vx_fpu_system *system, unsigned note)
+{
+	if (note == VX_NT_X86_XSTATE)
+		return system->user.max_size;
+	return note == VX_NT_PRFPREG ? FPU_FXSAVE_SIZE : 0;
+}
+
+/* ptrace_regset(): unknown note or a length not a multiple of the element → -EINVAL. */
+static int regset_len(const struct vx_fpu_system *sys, unsigned note, size_t len, size_t *out,
+		      struct vx_error *err)
+{
+	uint32_t size = vx_fpu_regset_size(sys, note);
+
+	if (size == 0)
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §7", "no regset for note 0x%x",
+				    note);
+	if (len % REGSET_ELEM) {
+		if (err)
+			err->offset = (int64_t)len;
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §12",
+				    "iov_len %zu is not a multiple of %u", len, REGSET_ELEM);
+	}
+	*out = len < size ? len : size; /* longer buffers are clamped (§12) */
+	return 0;
+}
+
+static int no_xsave(struct vx_error *err)
+{
+	return vx_error_set(err, -ENODEV, "linux-fpu.md §7.1 item 6", "NT_X86_XSTATE needs XSAVE");
+}
+
+int vx_fpu_ptrace_getregset(const struct vx_fpu_system *system, const struct vx_fpstate *fps,
+			    uint32_t pkru, unsigned note, uint8_t *buf, size_t *iov_len,
+			    struct vx_error *err)
+{
+	size_t len;
+	int rc = regset_len(system, note, *iov_len, &len, err);
+
+	if (rc)
+		return rc;
+	if (note == VX_NT_X86_XSTATE && !system->insns.xsave)
+		return no_xsave(err);
+	if (note == VX_NT_PRFPREG && !system->insns.xsave) { /* xfpregs_get without XSAVE */
+		memcpy(buf, fps->regs, len);
+		*iov_len = len;
+		return 0;
+	}
+	rc = vx_fpstate_to_uabi(system, fps, fps->user_xfeatures, pkru,
+				note == VX_NT_PRFPREG ? VX_UABI_COPY_FX : VX_UABI_COPY_XSAVE, buf,
+				len, err);
+	if (rc == 0)
+		*iov_len = len;
+	return rc;
+}
+
+/* xstateregs_set(): a whole user-max-sized buffer or -EFAULT (§7.2, §12). */
+static int xstateregs_set(const struct vx_fpu_system *sys, struct vx_fpstate *fps, uint32_t *pkru,
+			  const uint8_t *buf, size_t len, struct vx_error *err)
+{
+	if (!sys->insns.xsave)
+		return no_xsave(err);
+	if (len != sys->user.max_size) {
+		if (err)
+			err->offset = (int64_t)len;
+		return vx_error_set(err, -EFAULT, "linux-fpu.md §7.2",
+				    "NT_X86_XSTATE needs %u bytes, got %zu", sys->user.max_size,
+				    len);
+	}
+	return vx_fpstate_from_uabi(sys, fps, buf, len, pkru, err);
+}
+
+/* xfpregs_set(): 512 bytes, a valid MXCSR; FP|SSE marked present (§7.2). */
+static int xfpregs_set(const struct vx_fpu_system *sys, struct vx_fpstate *fps, const uint8_t *buf,
+		       size_t len, struct vx_error *err)
+{
+	uint32_t mxcsr;
+	uint64_t bv;
+
+	if (len < FPU_FXSAVE_SIZE) {
+		if (err)
+			err->offset = (int64_t)len;
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §7.2, §12",
+				    "NT_PRFPREG needs 512 bytes, got %zu", len);
+	}
+	memcpy(&mxcsr, buf + VX_MXCSR_OFFSET, sizeof(mxcsr));
+	if (mxcsr & ~sys->mxcsr_feature_mask) {
+		if (err) {
+			err->component = VX_COMP_SSE;
+			err->bits = mxcsr & ~sys->mxcsr_feature_mask;
+			err->offset = VX_MXCSR_OFFSET;
+		}
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §7.2",
+				    "MXCSR 0x%08x has bits outside mxcsr_feature_mask 0x%08x",
+				    mxcsr, sys->mxcsr_feature_mask);
+	}
+	memcpy(fps->regs, buf, FPU_FXSAVE_SIZE);
+	if (sys->insns.xsave) {
+		memcpy(&bv, fps->regs + VX_XSTATE_BV_OFFSET, sizeof(bv));
+		bv |= VX_FPU_MASK_FPSSE;
+		memcpy(fps->regs + VX_XSTATE_BV_OFFSET, &bv, sizeof(bv));
+	}
+	return 0;
+}
+
+int vx_fpu_ptrace_setregset(const struct vx_fpu_system *system, struct vx_fpstate *fps,
+			    uint32_t *pkru, unsigned note, const uint8_t *buf, size_t len,
+			    struct vx_error *err)
+{
+	size_t n;
+	int rc = regset_len(system, note, len, &n, err);
+
+	if (rc)
+		return rc;
+	if (note == VX_NT_X86_XSTATE)
+		return xstateregs_set(system, fps, pkru, buf, n, err);
+	return xfpregs_set(system, fps, buf, n, err);
+}
+
+/* NT_X86_XSAVE_LAYOUT (§8.4): {type, size, offset, flags 0} per extended user max feature. */
+unsigned vx_fpu_xsave_layout_note(const struct vx_fpu_system *system,
+				  struct vx_xfeat_component *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned id = VX_COMP_AVX; id < VX_FPU_XFEATURE_MAX; id++) {
+		if (!(system->user.max_features & VX_BIT(id)))
+			continue;
+		if (out && n < max)
+			out[n] = (struct vx_xfeat_component){id, system->xstate[id].size,
+							     system->xstate[id].offset, 0};
+		n++;
+	}
+	return n;
+}
