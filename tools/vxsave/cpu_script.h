@@ -23,14 +23,24 @@
 #include <vxsave/cpu.h>
 
 /* Bounds that keep any input harmless. */
-#define CPU_SCRIPT_LINE_MAX        4096u
-#define CPU_SCRIPT_TEXT_MAX        (4u << 20)
-#define CPU_SCRIPT_STATEMENTS_MAX  100000u
-#define CPU_SCRIPT_BUFFER_MAX      (1u << 20)
-#define CPU_SCRIPT_BUFFERS_MAX     64u
-#define CPU_SCRIPT_NAME_MAX        32u
+#define CPU_SCRIPT_LINE_MAX	  4096u	     /* = SG_LINE_MAX */
+#define CPU_SCRIPT_TEXT_MAX	  (4u << 20) /* = SG_TEXT_MAX */
+#define CPU_SCRIPT_STATEMENTS_MAX 100000u    /* = SG_STATEMENTS_MAX */
+#define CPU_SCRIPT_BUFFER_MAX	  (1u << 20)
+#define CPU_SCRIPT_BUFFERS_MAX	  64u
+#define CPU_SCRIPT_NAME_MAX	  32u
 
 struct cpu_script;
+struct sg_table;
+
+/**
+ * struct cpu_script_extension - another layer's statements in the same script (fpu, kvm):
+ * a statement table (script_grammar.h) and the context its handlers receive.
+ */
+struct cpu_script_extension {
+	const struct sg_table *table;
+	void *context;
+};
 
 /**
  * struct cpu_script_options - how a script is read and run.
@@ -41,12 +51,16 @@ struct cpu_script;
  * @quiet:           do not print the result line of each instruction (print commands and
  *                   errors still appear).
  * @out:             where results and print commands go (NULL = stdout).
+ * @extensions:      @extension_count more statement tables scripts may use besides the cpu
+ *                   statements (their phrases must not collide with the cpu ones).
  */
 struct cpu_script_options {
 	bool semicolon_lines;
 	bool trace;
 	bool quiet;
 	FILE *out;
+	const struct cpu_script_extension *extensions;
+	unsigned extension_count;
 };
 
 /**
@@ -82,5 +96,8 @@ int cpu_script_run(struct cpu_script *script, struct vx_cpu *cpu,
 		   struct vx_error *err);
 
 void cpu_script_free(struct cpu_script *script);
+
+/** The statement list of the language (for --help), generated from the statement table. */
+void cpu_script_print_statements(FILE *out);
 
 #endif /* VXSAVE_CLI_CPU_SCRIPT_H */

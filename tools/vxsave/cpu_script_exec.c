@@ -17,37 +17,8 @@
 /* Registers up to a ZMM print as one number; wider ones (tiles) as rows of bytes. */
 #define CS_NUMERIC_REG_MAX 64u
 
-struct runner {
-	struct cpu_script *script;
-	struct vx_cpu *cpu;
-	struct vx_cpu *scratch; /* for side-effect-free MSR reads (`print msr`, `expect msr`) */
-	const struct cpu_script_options *options;
-	FILE *out;
-	struct vx_error *err;
-	struct cpu_script_summary *summary;
-	const struct cs_stmt *stmt;
-	/* the outcome of the last operation that could fault */
-	bool faulted;
-	struct vx_event event;
-	/* the result of the last xgetbv/rdmsr */
-	bool have_value;
-	uint64_t value;
-};
-
-static int run_error(struct runner *r, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int run_error(struct runner *r, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vx_error_vset(r->err, code, NULL, fmt, ap);
-	va_end(ap);
-	if (r->err)
-		r->err->line = r->stmt->line;
-	return code;
-}
+#define SCRIPT(context) ((struct cpu_script *)(context))
+#define STMT(stmt)	((const struct cs_stmt *)(stmt)->payload)
 
 static const char *mask_text(uint64_t mask, char *buf, size_t len)
 {
@@ -78,23 +49,23 @@ static const char *describe_event(const struct vx_event *event, char *buf, size_
  * (instructions do; set/reg only speak up when they fault).  @result: text for a retired
  * operation that returns something ("0x7 (x87|SSE|AVX)").
  */
-static int record_outcome(struct runner *r, int rc, const struct vx_event *event, bool always,
-			  const char *result)
+static int record_outcome(struct sg_runner *r, struct cpu_script *s, int rc,
+			  const struct vx_event *event, bool always, const char *result)
 {
 	char text[512];
 
-	r->summary->instructions++;
+	r->summary->operations++;
 	if (rc < 0)
-		return run_error(r, rc, "the model refused '%s': %s", r->stmt->text,
-				 event && event->reason[0] ? event->reason : vx_errno_name(rc));
-	r->faulted = rc == VX_FAULTED;
-	if (r->faulted) {
-		r->event = *event;
+		return sg_run_error(r, rc, "the model refused '%s': %s", r->stmt->text,
+				    event && event->reason[0] ? event->reason : vx_errno_name(rc));
+	s->faulted = rc == VX_FAULTED;
+	if (s->faulted) {
+		s->event = *event;
 		r->summary->faults++;
 	}
-	if (r->options->quiet || (!r->faulted && !always))
+	if (r->options->quiet || (!s->faulted && !always))
 		return 0;
-	if (r->faulted)
+	if (s->faulted)
 		fprintf(r->out, "%u: %s -> %s\n", r->stmt->line, r->stmt->text,
 			describe_event(event, text, sizeof(text)));
 	else
@@ -107,30 +78,32 @@ static int record_outcome(struct runner *r, int rc, const struct vx_event *event
 /* Reading state without side effects                                                           */
 
 /* RDMSR as a debugger would: on a copy of the processor at CPL 0, 64-bit, outside VMX. */
-static int peek_msr(struct runner *r, uint32_t msr, uint64_t *value, struct vx_event *event)
+static int peek_msr(struct sg_runner *r, struct cpu_script *s, uint32_t msr, uint64_t *value,
+		    struct vx_event *event)
 {
 	struct vx_error err = VX_ERROR_INIT;
 	struct vx_cpu_control control;
 	int rc;
 
-	if (!r->scratch) {
-		rc = vx_cpu_create(vx_cpu_profile(r->cpu), NULL, &r->scratch, &err);
+	if (!s->scratch) {
+		rc = vx_cpu_create(vx_cpu_profile(s->cpu), NULL, &s->scratch, &err);
 		if (rc < 0)
-			return run_error(r, rc, "cannot create a scratch processor: %s", err.reason);
+			return sg_run_error(r, rc, "cannot create a scratch processor: %s",
+					    err.reason);
 	}
-	rc = vx_cpu_copy(r->scratch, r->cpu);
+	rc = vx_cpu_copy(s->scratch, s->cpu);
 	if (rc < 0)
-		return run_error(r, rc, "cannot copy the processor: %s", vx_errno_name(rc));
-	vx_cpu_get_control(r->scratch, &control);
+		return sg_run_error(r, rc, "cannot copy the processor: %s", vx_errno_name(rc));
+	vx_cpu_get_control(s->scratch, &control);
 	control.cpl = 0;
 	control.mode = VX_MODE_64BIT;
 	control.vmx_non_root = false;
 	memset(event, 0, sizeof(*event));
-	rc = vx_cpu_set_control(r->scratch, &control, event);
+	rc = vx_cpu_set_control(s->scratch, &control, event);
 	if (rc == 0)
-		rc = vx_cpu_rdmsr(r->scratch, msr, value, event);
+		rc = vx_cpu_rdmsr(s->scratch, msr, value, event);
 	if (rc < 0)
-		return run_error(r, rc, "cannot read MSR %#x: %s", msr, vx_errno_name(rc));
+		return sg_run_error(r, rc, "cannot read MSR %#x: %s", msr, vx_errno_name(rc));
 	return rc;
 }
 
@@ -185,19 +158,11 @@ static void print_byte_rows(FILE *out, const uint8_t *bytes, size_t length)
 }
 
 /* ----------------------------------------------------------------------------------------- */
-/* Statements                                                                                   */
+/* Memory                                                                                       */
 
-static struct vx_memory buffer_memory(const struct runner *r, int index)
+static uint8_t *stmt_bytes(const struct cpu_script *s, const struct cs_stmt *stmt)
 {
-	const struct cs_buffer *buffer = &r->script->buffers[index];
-	struct vx_memory memory = {buffer->bytes, buffer->size, buffer->base};
-
-	return memory;
-}
-
-static uint8_t *stmt_bytes(const struct runner *r, const struct cs_stmt *stmt)
-{
-	return r->script->buffers[stmt->buffer].bytes + stmt->offset + stmt->where;
+	return s->buffers[stmt->area.buffer].bytes + stmt->area.offset + stmt->where;
 }
 
 static void store_le(uint8_t *to, uint64_t value, uint64_t width)
@@ -216,206 +181,292 @@ static uint64_t load_le(const uint8_t *from, uint64_t width)
 }
 
 /* A literal widened to @width bytes (zero-extended, or all ones). */
-static void widen_value(const struct cs_value *value, uint8_t *to, size_t width)
+static void widen_value(const struct sg_bytes *value, uint8_t *to, size_t width)
 {
 	memset(to, value->all_ones ? 0xFF : 0, width);
 	if (!value->all_ones)
 		memcpy(to, value->bytes, value->length < width ? value->length : width);
 }
 
-static int run_memory(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_fill)
 {
-	uint8_t *to = stmt_bytes(r, stmt);
-
-	if (stmt->kind == CS_FILL)
-		memset(to, (int)stmt->mask, stmt->length);
-	else if (stmt->value.bytes)
-		memcpy(to, stmt->value.bytes, stmt->value.length);
-	else
-		store_le(to, stmt->mask, stmt->length);
+	(void)r;
+	memset(stmt_bytes(SCRIPT(context), STMT(stmt)), (int)STMT(stmt)->mask, STMT(stmt)->length);
 	return 0;
 }
 
-static uint64_t change_bits(const struct cs_stmt *stmt, uint64_t old)
+CS_RUN(cs_run_poke)
 {
-	uint64_t value = stmt->assign ? stmt->mask : old;
+	const struct cs_stmt *poke = STMT(stmt);
+	uint8_t *to = stmt_bytes(SCRIPT(context), poke);
 
-	return (value | stmt->set) & ~stmt->clear;
+	(void)r;
+	if (poke->value.bytes)
+		memcpy(to, poke->value.bytes, poke->value.length);
+	else
+		store_le(to, poke->mask, poke->length);
+	return 0;
 }
 
-/* set ...: control state changes go through vx_cpu_set_control(), which may #GP. */
-static int run_set(struct runner *r, const struct cs_stmt *stmt)
+/* ----------------------------------------------------------------------------------------- */
+/* Control state: every change goes through vx_cpu_set_control(), which may #GP                 */
+
+static int set_control(struct sg_runner *r, struct cpu_script *s,
+		       const struct vx_cpu_control *control)
 {
-	struct vx_cpu_control control;
 	struct vx_event event = {0};
 
-	if (stmt->kind == CS_SET_SSP) {
-		vx_cpu_set_ssp(r->cpu, stmt->mask);
-		return record_outcome(r, 0, &event, false, NULL);
-	}
-	vx_cpu_get_control(r->cpu, &control);
-	switch (stmt->kind) {
-	case CS_SET_CPL:
-		control.cpl = stmt->number;
-		break;
-	case CS_SET_MODE:
-		control.mode = (enum vx_cpu_mode)stmt->mask;
-		break;
-	case CS_SET_CR0:
-		control.cr0 = change_bits(stmt, control.cr0);
-		break;
-	case CS_SET_CR4:
-		control.cr4 = change_bits(stmt, control.cr4);
-		break;
-	case CS_SET_AC:
-		control.eflags_ac = stmt->set;
-		break;
-	case CS_SET_VMX:
-		control.vmx_non_root = stmt->set;
-		break;
-	case CS_SET_VMX_XSAVES:
-		control.vmx_xsaves_enabled = stmt->set;
-		break;
-	default: /* CS_SET_XSS_EXIT */
-		control.vmx_xss_exit_bitmap = stmt->mask;
-		break;
-	}
-	return record_outcome(r, vx_cpu_set_control(r->cpu, &control, &event), &event, false,
+	return record_outcome(r, s, vx_cpu_set_control(s->cpu, control, &event), &event, false,
 			      NULL);
 }
 
-static int run_require(struct runner *r, const struct cs_stmt *stmt)
+/* The processor's control state with one field changed by the caller. */
+#define CHANGE_CONTROL(field, value)                                                               \
+	do {                                                                                       \
+		struct vx_cpu_control control;                                                     \
+                                                                                                   \
+		vx_cpu_get_control(SCRIPT(context)->cpu, &control);                                \
+		control.field = (value);                                                           \
+		return set_control(r, SCRIPT(context), &control);                                  \
+	} while (0)
+
+static uint64_t change_bits(const struct cs_cr_change *change, uint64_t old)
 {
-	const struct vx_profile *profile = vx_cpu_profile(r->cpu);
+	uint64_t value = change->assign ? change->value : old;
+
+	return (value | change->set) & ~change->clear;
+}
+
+static uint64_t current_cr(const struct cpu_script *s, bool cr4)
+{
+	struct vx_cpu_control control;
+
+	vx_cpu_get_control(s->cpu, &control);
+	return cr4 ? control.cr4 : control.cr0;
+}
+
+CS_RUN(cs_run_set_cpl)
+{
+	CHANGE_CONTROL(cpl, STMT(stmt)->number);
+}
+
+CS_RUN(cs_run_set_mode)
+{
+	CHANGE_CONTROL(mode, (enum vx_cpu_mode)STMT(stmt)->mask);
+}
+
+CS_RUN(cs_run_set_cr0)
+{
+	CHANGE_CONTROL(cr0, change_bits(&STMT(stmt)->cr, current_cr(SCRIPT(context), false)));
+}
+
+CS_RUN(cs_run_set_cr4)
+{
+	CHANGE_CONTROL(cr4, change_bits(&STMT(stmt)->cr, current_cr(SCRIPT(context), true)));
+}
+
+CS_RUN(cs_run_set_ac)
+{
+	CHANGE_CONTROL(eflags_ac, STMT(stmt)->mask != 0);
+}
+
+CS_RUN(cs_run_set_vmx)
+{
+	CHANGE_CONTROL(vmx_non_root, STMT(stmt)->mask != 0);
+}
+
+CS_RUN(cs_run_set_vmx_xsaves)
+{
+	CHANGE_CONTROL(vmx_xsaves_enabled, STMT(stmt)->mask != 0);
+}
+
+CS_RUN(cs_run_set_xss_exit)
+{
+	CHANGE_CONTROL(vmx_xss_exit_bitmap, STMT(stmt)->mask);
+}
+
+/* The shadow-stack pointer is not control state: it cannot fault, but counts as an operation. */
+CS_RUN(cs_run_set_ssp)
+{
+	struct vx_event event = {0};
+
+	vx_cpu_set_ssp(SCRIPT(context)->cpu, STMT(stmt)->mask);
+	return record_outcome(r, SCRIPT(context), 0, &event, false, NULL);
+}
+
+CS_RUN(cs_run_reset)
+{
+	(void)r, (void)stmt;
+	vx_cpu_reset(SCRIPT(context)->cpu);
+	return 0;
+}
+
+CS_RUN(cs_run_require)
+{
+	const struct vx_profile *profile = vx_cpu_profile(SCRIPT(context)->cpu);
 
 	for (int feature = 0; feature < VX_FEAT_COUNT && feature < 64; feature++) {
 		const struct vx_feature_info *info = vx_feature_info((enum vx_feature)feature);
 
-		if (!(stmt->mask & VX_BIT(feature)) || vx_profile_has(profile, feature))
+		if (!(STMT(stmt)->mask & VX_BIT(feature)) || vx_profile_has(profile, feature))
 			continue;
-		return run_error(r, -ENOTSUP, "this script needs '%s', which %s does not have",
-				 info ? info->name : "?",
-				 profile->name[0] ? profile->name : "the CPU");
+		return sg_run_error(r, -ENOTSUP, "this script needs '%s', which %s does not have",
+				    info ? info->name : "?",
+				    profile->name[0] ? profile->name : "the CPU");
 	}
 	return 0;
 }
 
+/* ----------------------------------------------------------------------------------------- */
+/* Operations                                                                                   */
+
 /* A register's width on this CPU (PT, LBR... are as large as CPUID says); 0 after an error. */
-static size_t reg_width(struct runner *r, const struct vx_reg_info *reg)
+static size_t reg_width(struct sg_runner *r, const struct cpu_script *s,
+			const struct vx_reg_info *reg)
 {
-	const struct vx_profile *profile = vx_cpu_profile(r->cpu);
+	const struct vx_profile *profile = vx_cpu_profile(s->cpu);
 	const struct vx_component_info *info = vx_component_info(reg->component);
 	uint32_t width = 0;
 	int rc = vx_area_field_width(profile, reg->component, reg->width, &width, NULL);
 
 	if (rc == -ENOTSUP) {
-		run_error(r, -ENOTSUP, "register %s is in component %s, which %s does not have",
-			  reg->name, info ? info->name : "?",
-			  profile->name[0] ? profile->name : "this CPU");
+		sg_run_error(r, -ENOTSUP, "register %s is in component %s, which %s does not have",
+			     reg->name, info ? info->name : "?",
+			     profile->name[0] ? profile->name : "this CPU");
 		return 0;
 	}
 	if (rc || width > CS_VALUE_BYTES_MAX) {
-		run_error(r, -E2BIG, "register %s: width %u is not supported here", reg->name,
-			  width);
+		sg_run_error(r, -E2BIG, "register %s: width %u is not supported here", reg->name,
+			     width);
 		return 0;
 	}
 	return width;
 }
 
-static int run_reg_write(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_reg)
 {
+	const struct cs_stmt *write = STMT(stmt);
+	struct cpu_script *s = SCRIPT(context);
 	uint8_t value[CS_VALUE_BYTES_MAX];
 	struct vx_event event = {0};
-	size_t width = reg_width(r, stmt->reg);
+	size_t width = reg_width(r, s, write->reg);
 	int rc;
 
 	if (!width)
 		return r->err ? r->err->code : -ENOTSUP;
-	if (!stmt->value.all_ones && stmt->value.length > width)
-		return run_error(r, -EINVAL, "value has %zu significant bytes, %s holds %zu",
-				 stmt->value.length, stmt->reg->name, width);
-	widen_value(&stmt->value, value, width);
-	rc = vx_cpu_set_reg(r->cpu, stmt->reg, value, width, &event);
-	return record_outcome(r, rc, &event, false, NULL);
+	if (!write->value.all_ones && write->value.length > width)
+		return sg_run_error(r, -EINVAL, "value has %zu significant bytes, %s holds %zu",
+				    write->value.length, write->reg->name, width);
+	widen_value(&write->value, value, width);
+	rc = vx_cpu_set_reg(s->cpu, write->reg, value, width, &event);
+	return record_outcome(r, s, rc, &event, false, NULL);
 }
 
-static int run_insn(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_insn)
 {
-	struct vx_memory memory = buffer_memory(r, stmt->buffer);
-	uint64_t address = memory.base + stmt->offset;
+	const struct cs_stmt *insn = STMT(stmt);
+	struct cpu_script *s = SCRIPT(context);
+	const struct cs_buffer *buffer = &s->buffers[insn->area.buffer];
+	struct vx_memory memory = {buffer->bytes, buffer->size, buffer->base};
 	struct vx_event event = {0};
 	int rc;
 
-	rc = vx_cpu_exec(r->cpu, stmt->insn, stmt->prefixes, &memory, address, stmt->mask,
-			 &event);
-	return record_outcome(r, rc, &event, true, NULL);
+	rc = vx_cpu_exec(s->cpu, (enum vx_insn)stmt->row->data, insn->lock ? VX_PREFIX_LOCK : 0,
+			 &memory, memory.base + insn->area.offset, insn->mask, &event);
+	return record_outcome(r, s, rc, &event, true, NULL);
 }
 
 /* xgetbv / rdmsr: the value becomes `expect value`'s subject. */
-static int run_read(struct runner *r, const struct cs_stmt *stmt)
+static int record_read(struct sg_runner *r, struct cpu_script *s, int rc,
+		       const struct vx_event *event, uint64_t value, bool as_mask)
 {
-	struct vx_event event = {0};
 	char text[CS_MASK_TEXT_MAX + 32];
-	uint64_t value = 0;
-	bool as_mask;
-	int rc;
 
-	if (stmt->kind == CS_XGETBV) {
-		rc = vx_cpu_xgetbv(r->cpu, stmt->number, &value, &event);
-		as_mask = true;
-	} else {
-		rc = vx_cpu_rdmsr(r->cpu, stmt->number, &value, &event);
-		as_mask = msr_is_mask(stmt->number);
-	}
-	r->have_value = rc == 0;
-	r->value = value;
-	return record_outcome(r, rc, &event, true, value_text(value, as_mask, text, sizeof(text)));
+	s->have_value = rc == 0;
+	s->value = value;
+	return record_outcome(r, s, rc, event, true,
+			      value_text(value, as_mask, text, sizeof(text)));
 }
 
-static int run_operation(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_xgetbv)
 {
 	struct vx_event event = {0};
-	int rc;
+	uint64_t value = 0;
+	int rc = vx_cpu_xgetbv(SCRIPT(context)->cpu, STMT(stmt)->number, &value, &event);
 
-	switch (stmt->kind) {
-	case CS_XSETBV:
-		rc = vx_cpu_xsetbv(r->cpu, stmt->number, stmt->mask, &event);
-		break;
-	case CS_WRMSR:
-		rc = vx_cpu_wrmsr(r->cpu, stmt->number, stmt->mask, &event);
-		break;
-	case CS_USE:
-		rc = vx_cpu_use(r->cpu, stmt->mask, &event);
-		break;
-	case CS_XGETBV:
-	case CS_RDMSR:
-		return run_read(r, stmt);
-	case CS_REG:
-		return run_reg_write(r, stmt);
-	default: /* CS_INSN */
-		return run_insn(r, stmt);
-	}
-	return record_outcome(r, rc, &event, true, NULL);
+	return record_read(r, SCRIPT(context), rc, &event, value, true);
+}
+
+CS_RUN(cs_run_rdmsr)
+{
+	struct vx_event event = {0};
+	uint64_t value = 0;
+	int rc = vx_cpu_rdmsr(SCRIPT(context)->cpu, STMT(stmt)->number, &value, &event);
+
+	return record_read(r, SCRIPT(context), rc, &event, value, msr_is_mask(STMT(stmt)->number));
+}
+
+CS_RUN(cs_run_xsetbv)
+{
+	struct vx_event event = {0};
+	int rc = vx_cpu_xsetbv(SCRIPT(context)->cpu, STMT(stmt)->number, STMT(stmt)->mask, &event);
+
+	return record_outcome(r, SCRIPT(context), rc, &event, true, NULL);
+}
+
+CS_RUN(cs_run_wrmsr)
+{
+	struct vx_event event = {0};
+	int rc = vx_cpu_wrmsr(SCRIPT(context)->cpu, STMT(stmt)->number, STMT(stmt)->mask, &event);
+
+	return record_outcome(r, SCRIPT(context), rc, &event, true, NULL);
+}
+
+CS_RUN(cs_run_use)
+{
+	struct vx_event event = {0};
+	int rc = vx_cpu_use(SCRIPT(context)->cpu, STMT(stmt)->mask, &event);
+
+	return record_outcome(r, SCRIPT(context), rc, &event, true, NULL);
+}
+
+CS_RUN(cs_run_init)
+{
+	(void)r;
+	vx_cpu_init_components(SCRIPT(context)->cpu, STMT(stmt)->mask);
+	return 0;
 }
 
 /* ----------------------------------------------------------------------------------------- */
-/* print                                                                                        */
+/* print and echo                                                                               */
 
-static int print_state(struct runner *r)
+CS_RUN(cs_run_echo)
+{
+	const char *text = stmt->text + 4; /* "echo" */
+
+	(void)context;
+	while (*text == ' ' || *text == '\t')
+		text++;
+	fprintf(r->out, "%s\n", text);
+	return 0;
+}
+
+CS_RUN(cs_run_print_state)
 {
 	size_t needed = 0, size = 16384;
 	char *text = NULL;
-	int rc;
+	int rc = 0;
 
+	(void)stmt;
 	for (int attempt = 0; attempt < 4; attempt++) {
 		char *bigger = realloc(text, size);
 
 		if (!bigger) {
 			free(text);
-			return run_error(r, -ENOMEM, "out of memory");
+			return sg_run_error(r, -ENOMEM, "out of memory");
 		}
 		text = bigger;
-		rc = vx_cpu_dump(r->cpu, text, size, &needed);
+		rc = vx_cpu_dump(SCRIPT(context)->cpu, text, size, &needed);
 		if (rc != -ENOBUFS)
 			break;
 		size = needed + 1;
@@ -424,29 +475,31 @@ static int print_state(struct runner *r)
 		fputs(text, r->out);
 	free(text);
 	if (rc < 0)
-		return run_error(r, rc, "cannot dump the processor state: %s", vx_errno_name(rc));
+		return sg_run_error(r, rc, "cannot dump the processor state: %s",
+				    vx_errno_name(rc));
 	return 0;
 }
 
-static int read_reg(struct runner *r, const struct vx_reg_info *reg, uint8_t *bytes,
-		    size_t *width)
+static int read_reg(struct sg_runner *r, const struct cpu_script *s, const struct vx_reg_info *reg,
+		    uint8_t *bytes, size_t *width)
 {
 	int rc;
 
-	*width = reg_width(r, reg);
+	*width = reg_width(r, s, reg);
 	if (!*width)
 		return r->err ? r->err->code : -ENOTSUP;
-	rc = vx_cpu_get_reg(r->cpu, reg, bytes, *width);
+	rc = vx_cpu_get_reg(s->cpu, reg, bytes, *width);
 	if (rc < 0)
-		return run_error(r, rc, "cannot read %s: %s", reg->name, vx_errno_name(rc));
+		return sg_run_error(r, rc, "cannot read %s: %s", reg->name, vx_errno_name(rc));
 	return 0;
 }
 
-static int print_reg(struct runner *r, const struct vx_reg_info *reg)
+CS_RUN(cs_run_print_reg)
 {
+	const struct vx_reg_info *reg = STMT(stmt)->reg;
 	uint8_t bytes[CS_VALUE_BYTES_MAX];
 	size_t width;
-	int rc = read_reg(r, reg, bytes, &width);
+	int rc = read_reg(r, SCRIPT(context), reg, bytes, &width);
 
 	if (rc)
 		return rc;
@@ -461,25 +514,46 @@ static int print_reg(struct runner *r, const struct vx_reg_info *reg)
 	return 0;
 }
 
-static void print_tracking(struct runner *r)
+CS_RUN(cs_run_print_xinuse)
 {
+	char names[CS_MASK_TEXT_MAX];
+	uint64_t xinuse = vx_cpu_xinuse(SCRIPT(context)->cpu);
+
+	(void)stmt;
+	fprintf(r->out, "XINUSE    = %#llx (%s)\n", (unsigned long long)xinuse,
+		mask_text(xinuse, names, sizeof(names)));
+	return 0;
+}
+
+CS_RUN(cs_run_print_tracking)
+{
+	const struct vx_cpu *cpu = SCRIPT(context)->cpu;
 	char names[CS_MASK_TEXT_MAX];
 	struct vx_xrstor_info info;
 
-	fprintf(r->out, "XINUSE    = %#llx (%s)\n", (unsigned long long)vx_cpu_xinuse(r->cpu),
-		mask_text(vx_cpu_xinuse(r->cpu), names, sizeof(names)));
-	if (r->stmt->kind == CS_PRINT_XINUSE)
-		return;
-	fprintf(r->out, "XMODIFIED = %#llx (%s)\n", (unsigned long long)vx_cpu_xmodified(r->cpu),
-		mask_text(vx_cpu_xmodified(r->cpu), names, sizeof(names)));
-	vx_cpu_xrstor_info(r->cpu, &info);
+	cs_run_print_xinuse(r, context, stmt);
+	fprintf(r->out, "XMODIFIED = %#llx (%s)\n", (unsigned long long)vx_cpu_xmodified(cpu),
+		mask_text(vx_cpu_xmodified(cpu), names, sizeof(names)));
+	vx_cpu_xrstor_info(cpu, &info);
 	if (!info.valid) {
 		fprintf(r->out, "XRSTOR_INFO: none (no XRSTOR/XRSTORS yet)\n");
-		return;
+		return 0;
 	}
-	fprintf(r->out, "XRSTOR_INFO: CPL %u, %s, linear address %#llx, COMPMASK %#llx\n",
-		info.cpl, info.vmx_non_root ? "VMX non-root" : "not VMX non-root",
+	fprintf(r->out, "XRSTOR_INFO: CPL %u, %s, linear address %#llx, COMPMASK %#llx\n", info.cpl,
+		info.vmx_non_root ? "VMX non-root" : "not VMX non-root",
 		(unsigned long long)info.linear_address, (unsigned long long)info.compmask);
+	return 0;
+}
+
+CS_RUN(cs_run_print_xcr0)
+{
+	char names[CS_MASK_TEXT_MAX];
+	uint64_t xcr0 = vx_cpu_xcr0(SCRIPT(context)->cpu);
+
+	(void)stmt;
+	fprintf(r->out, "XCR0 = %#llx (%s)\n", (unsigned long long)xcr0,
+		mask_text(xcr0, names, sizeof(names)));
+	return 0;
 }
 
 static void print_bits(FILE *out, uint64_t value, const char *const *names, unsigned count)
@@ -490,16 +564,17 @@ static void print_bits(FILE *out, uint64_t value, const char *const *names, unsi
 			fprintf(out, " %s", names[bit]);
 }
 
-static void print_control(struct runner *r)
+CS_RUN(cs_run_print_control)
 {
-	static const char *const cr0_names[19] = {[0] = "PE", [2] = "EM", [3] = "TS",
-						  [16] = "WP", [18] = "AM"};
-	static const char *const cr4_names[24] = {[9] = "OSFXSR", [18] = "OSXSAVE",
-						  [22] = "PKE", [23] = "CET"};
+	static const char *const cr0_names[19] = {
+	    [0] = "PE", [2] = "EM", [3] = "TS", [16] = "WP", [18] = "AM"};
+	static const char *const cr4_names[24] = {
+	    [9] = "OSFXSR", [18] = "OSXSAVE", [22] = "PKE", [23] = "CET"};
 	struct vx_cpu_control control;
 	char names[CS_MASK_TEXT_MAX];
 
-	vx_cpu_get_control(r->cpu, &control);
+	(void)stmt;
+	vx_cpu_get_control(SCRIPT(context)->cpu, &control);
 	fprintf(r->out, "CPL %u, mode %s, EFLAGS.AC %u\nCR0 ", control.cpl,
 		cs_mode_name(control.mode), control.eflags_ac);
 	print_bits(r->out, control.cr0, cr0_names, 19);
@@ -510,15 +585,17 @@ static void print_control(struct runner *r)
 		control.vmx_xsaves_enabled ? "on" : "off",
 		(unsigned long long)control.vmx_xss_exit_bitmap,
 		mask_text(control.vmx_xss_exit_bitmap, names, sizeof(names)));
-	fprintf(r->out, "SSP %#llx\n", (unsigned long long)vx_cpu_get_ssp(r->cpu));
+	fprintf(r->out, "SSP %#llx\n", (unsigned long long)vx_cpu_get_ssp(SCRIPT(context)->cpu));
+	return 0;
 }
 
-static int print_msr(struct runner *r, uint32_t msr)
+CS_RUN(cs_run_print_msr)
 {
 	char label[48], text[CS_MASK_TEXT_MAX + 32], event_text[256];
+	uint32_t msr = STMT(stmt)->number;
 	struct vx_event event;
 	uint64_t value = 0;
-	int rc = peek_msr(r, msr, &value, &event);
+	int rc = peek_msr(r, SCRIPT(context), msr, &value, &event);
 
 	if (rc < 0)
 		return rc;
@@ -532,43 +609,24 @@ static int print_msr(struct runner *r, uint32_t msr)
 	return 0;
 }
 
-static int run_print(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_print_area)
 {
-	char names[CS_MASK_TEXT_MAX];
+	const struct cpu_script *s = SCRIPT(context);
+	const struct cs_stmt *print = STMT(stmt);
 
-	switch (stmt->kind) {
-	case CS_PRINT_STATE:
-		return print_state(r);
-	case CS_PRINT_REG:
-		return print_reg(r, stmt->reg);
-	case CS_PRINT_XINUSE:
-	case CS_PRINT_TRACKING:
-		print_tracking(r);
-		return 0;
-	case CS_PRINT_XCR0:
-		fprintf(r->out, "XCR0 = %#llx (%s)\n", (unsigned long long)vx_cpu_xcr0(r->cpu),
-			mask_text(vx_cpu_xcr0(r->cpu), names, sizeof(names)));
-		return 0;
-	case CS_PRINT_MSR:
-		return print_msr(r, stmt->number);
-	case CS_PRINT_CONTROL:
-		print_control(r);
-		return 0;
-	default: /* CS_PRINT_AREA */
-		cs_print_area(r->out, vx_cpu_profile(r->cpu), vx_cpu_xcr0(r->cpu),
-			      &r->script->buffers[stmt->buffer], stmt->offset, stmt->where,
-			      stmt->length);
-		return 0;
-	}
+	cs_print_area(r->out, vx_cpu_profile(s->cpu), vx_cpu_xcr0(s->cpu),
+		      &s->buffers[print->area.buffer], print->area.offset, print->where,
+		      print->length);
+	return 0;
 }
 
 /* ----------------------------------------------------------------------------------------- */
 /* expect                                                                                       */
 
-static int expectation_failed(struct runner *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int expectation_failed(struct sg_runner *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static int expectation_failed(struct runner *r, const char *fmt, ...)
+static int expectation_failed(struct sg_runner *r, const char *fmt, ...)
 {
 	char detail[512];
 	va_list ap;
@@ -576,102 +634,147 @@ static int expectation_failed(struct runner *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	return run_error(r, -EDOM, "expectation failed: %s: %s", r->stmt->text, detail);
+	return sg_run_error(r, -EDOM, "expectation failed: %s: %s", r->stmt->text, detail);
 }
 
-static int outcome_text_failure(struct runner *r, const char *wanted)
+static int outcome_failure(struct sg_runner *r, const struct cpu_script *s, const char *wanted)
 {
 	char text[512];
 
-	if (!r->faulted)
+	if (!s->faulted)
 		return expectation_failed(r, "expected %s, the instruction retired", wanted);
 	return expectation_failed(r, "expected %s, got %s", wanted,
-				  describe_event(&r->event, text, sizeof(text)));
+				  describe_event(&s->event, text, sizeof(text)));
 }
 
-static int expect_outcome(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_expect_ok)
 {
-	char wanted[48];
-	const struct vx_event *e = &r->event;
-
-	if (stmt->kind == CS_EXPECT_OK)
-		return r->faulted ? outcome_text_failure(r, "ok") : 0;
-	if (stmt->kind == CS_EXPECT_VMEXIT) {
-		snprintf(wanted, sizeof(wanted), "VM exit %u", stmt->number);
-		if (!stmt->has_number)
-			snprintf(wanted, sizeof(wanted), "a VM exit");
-		if (r->faulted && e->kind == VX_EVENT_VMEXIT &&
-		    (!stmt->has_number || e->exit_reason == stmt->number))
-			return 0;
-		return outcome_text_failure(r, wanted);
-	}
-	if (!stmt->number)
-		snprintf(wanted, sizeof(wanted), "an exception");
-	else if (stmt->has_number)
-		snprintf(wanted, sizeof(wanted), "#%s(%llu)", cs_vector_name(stmt->number),
-			 (unsigned long long)stmt->where);
-	else
-		snprintf(wanted, sizeof(wanted), "#%s", cs_vector_name(stmt->number));
-	if (r->faulted && e->kind == VX_EVENT_EXCEPTION &&
-	    (!stmt->number || e->vector == stmt->number) &&
-	    (!stmt->has_number || e->error_code == stmt->where))
-		return 0;
-	return outcome_text_failure(r, wanted);
+	(void)stmt;
+	return SCRIPT(context)->faulted ? outcome_failure(r, SCRIPT(context), "ok") : 0;
 }
 
-static int compare_scalar(struct runner *r, const struct cs_stmt *stmt, const char *subject,
+CS_RUN(cs_run_expect_vmexit)
+{
+	const struct cs_exit *want = &STMT(stmt)->exit;
+	const struct cpu_script *s = SCRIPT(context);
+	char wanted[48];
+
+	if (s->faulted && s->event.kind == VX_EVENT_VMEXIT &&
+	    (!want->given || s->event.exit_reason == want->reason))
+		return 0;
+	if (want->given)
+		snprintf(wanted, sizeof(wanted), "VM exit %u", want->reason);
+	else
+		snprintf(wanted, sizeof(wanted), "a VM exit");
+	return outcome_failure(r, s, wanted);
+}
+
+CS_RUN(cs_run_expect_fault)
+{
+	const struct sg_fault *want = &STMT(stmt)->fault;
+	const struct cpu_script *s = SCRIPT(context);
+	const struct vx_event *e = &s->event;
+	char wanted[48];
+
+	if (s->faulted && e->kind == VX_EVENT_EXCEPTION &&
+	    (!want->vector || e->vector == want->vector) &&
+	    (!want->has_code || e->error_code == want->code))
+		return 0;
+	if (!want->vector)
+		snprintf(wanted, sizeof(wanted), "an exception");
+	else if (want->has_code)
+		snprintf(wanted, sizeof(wanted), "#%s(%llu)", sg_vector_name(want->vector),
+			 (unsigned long long)want->code);
+	else
+		snprintf(wanted, sizeof(wanted), "#%s", sg_vector_name(want->vector));
+	return outcome_failure(r, s, wanted);
+}
+
+/* SUBJECT [& MASK] ==|!= VALUE for the 64-bit subjects. */
+static int compare_scalar(struct sg_runner *r, const struct sg_stmt *stmt, const char *subject,
 			  uint64_t actual, bool as_mask)
 {
+	const struct cs_stmt *expect = STMT(stmt);
 	char have[CS_MASK_TEXT_MAX + 32], want[CS_MASK_TEXT_MAX + 32];
 
-	if (stmt->kind != CS_EXPECT_MEM)
-		actual &= stmt->select;
-	if ((actual == stmt->mask) != stmt->negate)
+	if (expect->has_select)
+		actual &= expect->select;
+	if ((actual == expect->mask) != expect->negate)
 		return 0;
 	value_text(actual, as_mask, have, sizeof(have));
-	if (stmt->negate)
+	if (expect->negate)
 		return expectation_failed(r, "%s is %s", subject, have);
-	value_text(stmt->mask, as_mask, want, sizeof(want));
+	value_text(expect->mask, as_mask, want, sizeof(want));
 	return expectation_failed(r, "%s is %s, expected %s", subject, have, want);
 }
 
-static int expect_msr(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_expect_xinuse)
 {
+	return compare_scalar(r, stmt, "XINUSE", vx_cpu_xinuse(SCRIPT(context)->cpu), true);
+}
+
+CS_RUN(cs_run_expect_xmodified)
+{
+	return compare_scalar(r, stmt, "XMODIFIED", vx_cpu_xmodified(SCRIPT(context)->cpu), true);
+}
+
+CS_RUN(cs_run_expect_xcr0)
+{
+	return compare_scalar(r, stmt, "XCR0", vx_cpu_xcr0(SCRIPT(context)->cpu), true);
+}
+
+CS_RUN(cs_run_expect_ssp)
+{
+	return compare_scalar(r, stmt, "SSP", vx_cpu_get_ssp(SCRIPT(context)->cpu), false);
+}
+
+CS_RUN(cs_run_expect_value)
+{
+	if (!SCRIPT(context)->have_value)
+		return expectation_failed(r, "the last xgetbv/rdmsr faulted: no value");
+	return compare_scalar(r, stmt, "the value read", SCRIPT(context)->value, false);
+}
+
+CS_RUN(cs_run_expect_msr)
+{
+	uint32_t msr = STMT(stmt)->number;
 	char label[48], text[256];
 	struct vx_event event;
 	uint64_t value = 0;
-	int rc = peek_msr(r, stmt->number, &value, &event);
+	int rc = peek_msr(r, SCRIPT(context), msr, &value, &event);
 
-	msr_label(stmt->number, label, sizeof(label));
+	msr_label(msr, label, sizeof(label));
 	if (rc < 0)
 		return rc;
 	if (rc == VX_FAULTED)
 		return expectation_failed(r, "%s cannot be read on this CPU (%s)", label,
 					  describe_event(&event, text, sizeof(text)));
-	return compare_scalar(r, stmt, label, value, msr_is_mask(stmt->number));
+	return compare_scalar(r, stmt, label, value, msr_is_mask(msr));
 }
 
-static int compare_bytes(struct runner *r, const struct cs_stmt *stmt, const char *subject,
+/* hex:AABB.. of @length bytes (two digits each) into @buf. */
+static const char *bytes_text(const uint8_t *bytes, size_t length, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < length && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%02x", bytes[i]);
+	return buf;
+}
+
+static int compare_bytes(struct sg_runner *r, bool negate, const char *subject,
 			 const uint8_t *actual, const uint8_t *wanted, size_t length)
 {
-	bool equal = memcmp(actual, wanted, length) == 0;
+	char have[2 * CS_NUMERIC_REG_MAX + 16], want[2 * CS_NUMERIC_REG_MAX + 16];
 
-	if (equal != stmt->negate)
+	if ((memcmp(actual, wanted, length) == 0) != negate)
 		return 0;
-	if (length <= CS_NUMERIC_REG_MAX) {
-		char have[2 * CS_NUMERIC_REG_MAX + 16], want[2 * CS_NUMERIC_REG_MAX + 16];
-		size_t used_have = 0, used_want = 0;
-
-		for (size_t i = 0; i < length; i++) {
-			used_have += (size_t)snprintf(have + used_have, sizeof(have) - used_have,
-						      "%02x", actual[i]);
-			used_want += (size_t)snprintf(want + used_want, sizeof(want) - used_want,
-						      "%02x", wanted[i]);
-		}
-		return expectation_failed(r, "%s holds hex:%s%s%s", subject, have,
-					  stmt->negate ? "" : ", expected hex:",
-					  stmt->negate ? "" : want);
-	}
+	if (length <= CS_NUMERIC_REG_MAX)
+		return expectation_failed(
+		    r, "%s holds hex:%s%s%s", subject,
+		    bytes_text(actual, length, have, sizeof(have)), negate ? "" : ", expected hex:",
+		    negate ? "" : bytes_text(wanted, length, want, sizeof(want)));
 	for (size_t i = 0; i < length; i++)
 		if (actual[i] != wanted[i])
 			return expectation_failed(r, "%s byte %zu is 0x%02x, expected 0x%02x",
@@ -679,166 +782,69 @@ static int compare_bytes(struct runner *r, const struct cs_stmt *stmt, const cha
 	return expectation_failed(r, "%s is equal", subject);
 }
 
-static int expect_reg(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_expect_reg)
 {
+	const struct cs_stmt *expect = STMT(stmt);
 	uint8_t actual[CS_VALUE_BYTES_MAX], wanted[CS_VALUE_BYTES_MAX];
+	const char *name = expect->reg->name;
 	size_t width;
-	int rc = read_reg(r, stmt->reg, actual, &width);
+	int rc = read_reg(r, SCRIPT(context), expect->reg, actual, &width);
 
 	if (rc)
 		return rc;
-	widen_value(&stmt->value, wanted, width);
-	if ((memcmp(actual, wanted, width) == 0) != stmt->negate)
+	widen_value(&expect->value, wanted, width);
+	if ((memcmp(actual, wanted, width) == 0) != expect->negate)
 		return 0;
-	if (width <= 8 && stmt->negate)
-		return expectation_failed(r, "%s is %#llx", stmt->reg->name,
+	if (width <= 8 && expect->negate)
+		return expectation_failed(r, "%s is %#llx", name,
 					  (unsigned long long)load_le(actual, width));
 	if (width <= 8)
-		return expectation_failed(r, "%s is %#llx, expected %#llx", stmt->reg->name,
+		return expectation_failed(r, "%s is %#llx, expected %#llx", name,
 					  (unsigned long long)load_le(actual, width),
 					  (unsigned long long)load_le(wanted, width));
-	return compare_bytes(r, stmt, stmt->reg->name, actual, wanted, width);
+	return compare_bytes(r, expect->negate, name, actual, wanted, width);
 }
 
-static int expect_memory(struct runner *r, const struct cs_stmt *stmt)
+CS_RUN(cs_run_expect_memory)
 {
-	const struct cs_buffer *buffer = &r->script->buffers[stmt->buffer];
-	const uint8_t *actual = stmt_bytes(r, stmt);
+	const struct cs_stmt *expect = STMT(stmt);
+	const struct cpu_script *s = SCRIPT(context);
+	const uint8_t *actual = stmt_bytes(s, expect);
 	char subject[96];
 
-	snprintf(subject, sizeof(subject), "%s+%#llx", buffer->name,
-		 (unsigned long long)(stmt->offset + stmt->where));
-	if (stmt->value.bytes)
-		return compare_bytes(r, stmt, subject, actual, stmt->value.bytes, stmt->length);
-	return compare_scalar(r, stmt, subject, load_le(actual, stmt->length), false);
-}
-
-static int run_expect(struct runner *r, const struct cs_stmt *stmt)
-{
-	switch (stmt->kind) {
-	case CS_EXPECT_OK:
-	case CS_EXPECT_FAULT:
-	case CS_EXPECT_VMEXIT:
-		return expect_outcome(r, stmt);
-	case CS_EXPECT_REG:
-		return expect_reg(r, stmt);
-	case CS_EXPECT_XINUSE:
-		return compare_scalar(r, stmt, "XINUSE", vx_cpu_xinuse(r->cpu), true);
-	case CS_EXPECT_XMODIFIED:
-		return compare_scalar(r, stmt, "XMODIFIED", vx_cpu_xmodified(r->cpu), true);
-	case CS_EXPECT_XCR0:
-		return compare_scalar(r, stmt, "XCR0", vx_cpu_xcr0(r->cpu), true);
-	case CS_EXPECT_SSP:
-		return compare_scalar(r, stmt, "SSP", vx_cpu_get_ssp(r->cpu), false);
-	case CS_EXPECT_MSR:
-		return expect_msr(r, stmt);
-	case CS_EXPECT_VALUE:
-		if (!r->have_value)
-			return expectation_failed(r, "the last xgetbv/rdmsr faulted: no value");
-		return compare_scalar(r, stmt, "the value read", r->value, false);
-	default: /* CS_EXPECT_MEM */
-		return expect_memory(r, stmt);
-	}
+	snprintf(subject, sizeof(subject), "%s+%#llx", s->buffers[expect->area.buffer].name,
+		 (unsigned long long)(expect->area.offset + expect->where));
+	if (expect->value.bytes)
+		return compare_bytes(r, expect->negate, subject, actual, expect->value.bytes,
+				     expect->length);
+	return compare_scalar(r, stmt, subject, load_le(actual, expect->length), false);
 }
 
 /* ----------------------------------------------------------------------------------------- */
-
-static const char *echo_text(const char *text)
-{
-	text += 4; /* "echo" */
-	while (*text == ' ' || *text == '\t')
-		text++;
-	return text;
-}
-
-static int run_stmt(struct runner *r, const struct cs_stmt *stmt)
-{
-	switch (stmt->kind) {
-	case CS_FILL:
-	case CS_POKE:
-		return run_memory(r, stmt);
-	case CS_SET_CPL:
-	case CS_SET_MODE:
-	case CS_SET_CR0:
-	case CS_SET_CR4:
-	case CS_SET_AC:
-	case CS_SET_VMX:
-	case CS_SET_VMX_XSAVES:
-	case CS_SET_XSS_EXIT:
-	case CS_SET_SSP:
-		return run_set(r, stmt);
-	case CS_RESET:
-		vx_cpu_reset(r->cpu);
-		return 0;
-	case CS_REQUIRE:
-		return run_require(r, stmt);
-	case CS_XSETBV:
-	case CS_XGETBV:
-	case CS_WRMSR:
-	case CS_RDMSR:
-	case CS_REG:
-	case CS_USE:
-	case CS_INSN:
-		return run_operation(r, stmt);
-	case CS_INIT:
-		vx_cpu_init_components(r->cpu, stmt->mask);
-		return 0;
-	case CS_ECHO:
-		fprintf(r->out, "%s\n", echo_text(stmt->text));
-		return 0;
-	case CS_PRINT_STATE:
-	case CS_PRINT_AREA:
-	case CS_PRINT_REG:
-	case CS_PRINT_XINUSE:
-	case CS_PRINT_TRACKING:
-	case CS_PRINT_XCR0:
-	case CS_PRINT_MSR:
-	case CS_PRINT_CONTROL:
-		return run_print(r, stmt);
-	default:
-		return run_expect(r, stmt);
-	}
-}
-
-static bool is_expectation(enum cs_kind kind)
-{
-	return kind >= CS_EXPECT_OK;
-}
 
 int cpu_script_run(struct cpu_script *script, struct vx_cpu *cpu,
 		   const struct cpu_script_options *options, struct cpu_script_summary *summary,
 		   struct vx_error *err)
 {
 	static const struct cpu_script_options defaults = {0};
-	struct cpu_script_summary ignored;
-	struct runner r = {
-		.script = script,
-		.cpu = cpu,
-		.options = options ? options : &defaults,
-		.err = err,
-		.summary = summary ? summary : &ignored,
-	};
-	int rc = 0;
+	struct sg_run_options run_options;
+	struct sg_summary counts;
+	int rc;
 
 	if (!script || !cpu)
 		return vx_error_set(err, -EINVAL, NULL, "no script or no processor");
-	r.out = r.options->out ? r.options->out : stdout;
-	memset(r.summary, 0, sizeof(*r.summary));
+	options = options ? options : &defaults;
+	run_options = (struct sg_run_options){options->trace, options->quiet, options->out};
+	script->cpu = cpu;
+	script->faulted = script->have_value = false;
 	for (unsigned i = 0; i < script->buffer_count; i++)
 		memset(script->buffers[i].bytes, 0, script->buffers[i].size);
-	for (unsigned i = 0; i < script->count && rc == 0; i++) {
-		r.stmt = &script->stmts[i];
-		if (r.options->trace)
-			fprintf(r.out, "%u> %s\n", r.stmt->line, r.stmt->text);
-		rc = run_stmt(&r, r.stmt);
-		r.summary->statements++;
-		if (rc == 0 && is_expectation(r.stmt->kind)) {
-			r.summary->expectations++;
-			if (r.options->trace)
-				fprintf(r.out, "%u: %s -> passed\n", r.stmt->line, r.stmt->text);
-		}
-	}
-	fflush(r.out);
-	vx_cpu_destroy(r.scratch);
+	rc = sg_run(&script->program, &run_options, &counts, err);
+	if (summary)
+		*summary = (struct cpu_script_summary){counts.statements, counts.operations,
+						       counts.faults, counts.expectations};
+	vx_cpu_destroy(script->scratch);
+	script->scratch = NULL;
+	script->cpu = NULL;
 	return rc;
 }
