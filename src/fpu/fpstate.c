@@ -154,29 +154,45 @@ int fpstate_exec(struct vx_cpu *cpu, unsigned cpl, enum vx_insn insn, uint8_t *b
  * legacy region is taken from (or put into) the registers as XSAVE64/XRSTOR64 of FP|SSE would,
  * without fault checks - the same bytes 0-415; FXRSTOR's MXCSR #GP is checked here.
  */
-int fpstate_fxsave(struct vx_cpu *cpu, uint8_t *image)
+static uint8_t *scratch_area(const struct vx_fpu_system *sys, size_t *size)
 {
-	_Alignas(64) uint8_t area[FPU_XREGS_SIZE];
-	int rc = vx_cpu_to_standard_image(cpu, VX_FPU_MASK_FPSSE, area, sizeof(area));
+	*size = sys->user.max_size > FPU_XREGS_SIZE ? sys->user.max_size : FPU_XREGS_SIZE;
+	return sys->platform->alloc(sys->platform->ctx, *size, VX_AREA_ALIGN);
+}
+
+int fpstate_fxsave(const struct vx_fpu_system *sys, struct vx_cpu *cpu, uint8_t *image)
+{
+	size_t size;
+	uint8_t *area = scratch_area(sys, &size);
+	int rc = area ? vx_cpu_to_standard_image(cpu, VX_FPU_MASK_FPSSE, area, size) : -ENOMEM;
 
 	if (rc == 0)
 		memcpy(image, area, 416);
+	sys->platform->free(sys->platform->ctx, area);
 	return rc;
 }
 
-int fpstate_fxrstor(struct vx_cpu *cpu, const uint8_t *image, struct vx_error *err)
+int fpstate_fxrstor(const struct vx_fpu_system *sys, struct vx_cpu *cpu, const uint8_t *image,
+		    struct vx_error *err)
 {
-	_Alignas(64) uint8_t area[FPU_XREGS_SIZE];
 	uint64_t bv = VX_FPU_MASK_FPSSE;
+	size_t size;
+	uint8_t *area;
+	int rc;
 
 	if (vx_area_check_mxcsr(image, FPU_FXSAVE_SIZE, vx_profile_mxcsr_mask(vx_cpu_profile(cpu)),
 				err) != 0)
 		return vx_error_set(err, -EFAULT, "arch.md §5.5", "FXRSTOR64: #GP(0): %s",
 				    err ? err->reason : "reserved MXCSR bits");
-	memset(area, 0, sizeof(area));
+	area = scratch_area(sys, &size);
+	if (!area)
+		return vx_error_set(err, -ENOMEM, "linux-fpu.md §8.1", "no memory for FXRSTOR");
+	memset(area, 0, size);
 	memcpy(area, image, FPU_FXSAVE_SIZE);
 	memcpy(area + VX_XSTATE_BV_OFFSET, &bv, sizeof(bv));
-	return vx_cpu_from_standard_image(cpu, VX_FPU_MASK_FPSSE, area, sizeof(area));
+	rc = vx_cpu_from_standard_image(cpu, VX_FPU_MASK_FPSSE, area, size);
+	sys->platform->free(sys->platform->ctx, area);
+	return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXRSTOR64 on the model failed") : 0;
 }
 
 static void count(struct vx_fpu_counters *c, bool save, uint64_t bytes)
@@ -200,7 +216,7 @@ int vx_fpstate_save(const struct vx_fpu_system *system, struct vx_cpu *cpu, stru
 	if (fps->is_confidential)
 		return 0; /* firmware saves it (§6) */
 	if (!system->insns.xsave) {
-		rc = fpstate_fxsave(cpu, fps->regs);
+		rc = fpstate_fxsave(system, cpu, fps->regs);
 		if (rc == 0)
 			count(counters, true, FPU_FXSAVE_SIZE);
 		return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXSAVE failed") : 0;
@@ -239,7 +255,7 @@ int fpstate_restore_init(const struct vx_fpu_system *sys, struct vx_cpu *cpu, ui
 
 	memcpy(image, sys->init_image, sizeof(image));
 	if (!sys->insns.xsave)
-		return fpstate_fxrstor(cpu, image, err);
+		return fpstate_fxrstor(sys, cpu, image, err);
 	return fpstate_exec(cpu, 0, sys->insns.restore, image, sys->init_size, mask, err);
 }
 
@@ -251,7 +267,7 @@ int vx_fpstate_restore(const struct vx_fpu_system *system, struct vx_cpu *cpu,
 	int rc;
 
 	if (!system->insns.xsave) {
-		rc = fpstate_fxrstor(cpu, fps->regs, err);
+		rc = fpstate_fxrstor(system, cpu, fps->regs, err);
 		if (rc == 0)
 			count(counters, false, FPU_FXSAVE_SIZE);
 		return rc;

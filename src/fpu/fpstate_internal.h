@@ -30,7 +30,8 @@ int fpstate_restore_init(const struct vx_fpu_system *sys, struct vx_cpu *cpu, ui
 			 struct vx_error *err);
 
 /* FXSAVE64 / FXRSTOR64 of the 512-byte legacy image (the model CPU has no FXSAVE). */
-int fpstate_fxsave(struct vx_cpu *cpu, uint8_t *image);
-int fpstate_fxrstor(struct vx_cpu *cpu, const uint8_t *image, struct vx_error *err);
+int fpstate_fxsave(const struct vx_fpu_system *sys, struct vx_cpu *cpu, uint8_t *image);
+int fpstate_fxrstor(const struct vx_fpu_system *sys, struct vx_cpu *cpu, const uint8_t *image,
+		    struct vx_error *err);
 
 #endif /* VXSAVE_FPSTATE_INTERNAL_H */

@@ -124,7 +124,7 @@ int vx_fpu_copy_fpstate_to_sigframe(const struct vx_fpu_system *system, struct v
 	if ((uintptr_t)frame % VX_AREA_ALIGN)
 		return frame_fault(err, "not 64-byte aligned", len, need);
 	if (!system->insns.xsave) /* copy_fpregs_to_sigframe(): FXSAVE only */
-		return fpstate_fxsave(cpu, frame);
+		return fpstate_fxsave(system, cpu, frame);
 	memcpy(header, frame + HDR_BV, sizeof(header));
 	memset(frame + HDR_BV, 0, VX_HEADER_SIZE);	     /* the user header is cleared first */
 	rc = fpstate_xfd_update(system, cpu, fps->xfd, err); /* 6.18-rc4: XFD in sync */
@@ -217,7 +217,7 @@ static int restore_from_frame(const struct vx_fpu_system *sys, struct vx_cpu *cp
 		rc = len < FPU_FXSAVE_SIZE
 			 ? vx_error_set(err, -EFAULT, "linux-fpu.md §8.4",
 					"FXRSTOR64: #PF: the frame has %zu bytes", len)
-			 : fpstate_fxrstor(cpu, frame, err);
+			 : fpstate_fxrstor(sys, cpu, frame, err);
 	else
 		rc = fpstate_exec(cpu, 3, VX_INSN_XRSTOR64, frame, len, xrestore, err);
 	if (rc == 0 && init_bv)
