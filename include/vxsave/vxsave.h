@@ -9,6 +9,7 @@
  *   cpu.h     the software logical processor (and cpu_hw.h, the hardware backend)
  *   fpu.h     the host FPU framework: the booted system, feature sets and sizes
  *   fpu_task.h  tasks and processes on model CPUs, permissions, XFD, guest fpstates
+ *   fpu_signal.h  signal frames and sigreturn, ptrace regsets, the core-dump layout note
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -20,5 +21,6 @@
 #include <vxsave/cpu.h>
 #include <vxsave/fpu.h>
 #include <vxsave/fpu_task.h>
+#include <vxsave/fpu_signal.h>
 
 #endif /* VXSAVE_VXSAVE_H */

@@ -15,6 +15,8 @@
 #include <vxsave/fpu.h>
 #include <vxsave/fpu_task.h>
 #include <vxsave/fpu_task.h>
+#include <vxsave/fpu_signal.h>
+#include <vxsave/fpu_signal.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 
