@@ -77,7 +77,12 @@ static uint64_t mode_mask(const struct vx_fpstate *fps, uint64_t xfeatures, enum
 	return mode == VX_UABI_COPY_XSAVE ? fps->user_xfeatures & xfeatures : masks[mode];
 }
 
-/* §7.1 item 2: the legacy pieces, from the task image if @hdr has their bit, else init. */
+/*
+ * §7.1 item 2: the legacy pieces, from the task image if @hdr has their bit, else init.
+ * Measured on this machine's kernel (docs/fpu.md): with YMM in @hdr but SSE not saved by
+ * XSAVES (XMM init, MXCSR 0x1F80), MXCSR/MXCSR_MASK come from image bytes that save did not
+ * rewrite - stale values, e.g. from an earlier SETREGSET - and the kernel reports them too.
+ */
 struct legacy_piece {
 	uint32_t offset, size;
 	uint64_t bits;
