@@ -71,6 +71,7 @@ struct host {
 	uint64_t xcr0;
 	uint32_t usize;
 	uint32_t mxcsr_mask;
+	const uint8_t *init_state; /* the tracee's all-init image (stop A) */
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -618,6 +619,8 @@ static int kernel_set(pid_t pid, unsigned note, uint8_t *buf, size_t len)
 static _Alignas(64) uint8_t kbuf[32768], mbuf[32768], set_buf[32768];
 
 /* Both GETs of @note with @len; true if they agree (errno, length, bytes). */
+static bool quiet_gets; /* while testing noise hypotheses */
+
 static bool compare_get(struct host *h, pid_t pid, unsigned note, size_t len, uint32_t pkru,
 			const char *what)
 {
@@ -630,6 +633,8 @@ static bool compare_get(struct host *h, pid_t pid, unsigned note, size_t len, ui
 	mrc = vx_fpu_ptrace_getregset(h->sys, h->fps, pkru, note, mbuf, &mlen, NULL);
 	if (krc == mrc && (krc || (klen == mlen && first_diff(kbuf, mbuf, klen) < 0)))
 		return true;
+	if (quiet_gets)
+		return false;
 	printf("  GETREGSET 0x%x len %zu (%s): kernel %d/%zu, model %d/%zu\n", note, len, what, krc,
 	       klen, mrc, mlen);
 	if (krc == 0 && mrc == 0)
@@ -757,12 +762,20 @@ static bool check_registers(struct host *h, struct shared *sh)
 	return false;
 }
 
-/* The kernel saved the task at a stop: the model saves the same state into its fpstate. */
-static void model_stop(struct host *h, const uint8_t *state)
+/* The image before the model's last save at a stop A (back to init) and at a stop B. */
+static _Alignas(64) uint8_t before_a[AREA_MAX], before_b[AREA_MAX], after_b[AREA_MAX];
+
+/*
+ * The kernel saved the task at a stop: the model saves the same state into its fpstate.
+ * @sse_noise: the save found XINUSE[1] set although the state did not (§12's noise).
+ */
+static void model_stop(struct host *h, const uint8_t *state, bool sse_noise)
 {
 	struct vx_error err = VX_ERROR_INIT;
 
 	model_load(h, h->cpu, state);
+	if (sse_noise)
+		vx_cpu_use(h->cpu, 2, NULL);
 	if (vx_fpstate_save(h->sys, h->cpu, h->fps, NULL, &err))
 		printf("  model save: %s\n", err.reason);
 }
@@ -772,8 +785,42 @@ static bool cont_to_stop(struct host *h, pid_t pid, const uint8_t *state)
 {
 	if (ptrace(PTRACE_CONT, pid, NULL, NULL) || wait_stop(pid))
 		return false;
-	model_stop(h, state);
+	memcpy(state == h->init_state ? before_a : before_b, h->fps->regs, h->fps->size);
+	model_stop(h, state, false);
 	return true;
+}
+
+static bool gets_agree(struct host *h, pid_t pid)
+{
+	return compare_get(h, pid, VX_NT_X86_XSTATE, h->usize, 0, "after the stop") &&
+	       compare_get(h, pid, VX_NT_PRFPREG, 512, 0, "after the stop");
+}
+
+/*
+ * §12: XINUSE is noisy on a KVM guest, more so on a loaded machine: a save at a stop may find
+ * XINUSE[1] set for a state whose XMM registers are init (SSE then saved: XMM zero, MXCSR and
+ * MXCSR_MASK rewritten).  A first GET that differs is accepted when the kernel's answer is
+ * exactly the model's under that hypothesis, for the save at B, at the stop A before it, or
+ * both; the model keeps the matching fpstate.
+ */
+static bool explained_by_noise(struct host *h, pid_t pid, const uint8_t *in)
+{
+	static const bool hyp[3][2] = {{false, true}, {true, false}, {true, true}};
+	bool ok = false;
+
+	memcpy(after_b, h->fps->regs, h->fps->size);
+	quiet_gets = true;
+	for (int i = 0; i < 3 && !ok; i++) {
+		memcpy(h->fps->regs, hyp[i][0] ? before_a : before_b, h->fps->size);
+		if (hyp[i][0])
+			model_stop(h, h->init_state, true);
+		model_stop(h, in, hyp[i][1]);
+		ok = gets_agree(h, pid);
+	}
+	quiet_gets = false;
+	if (!ok)
+		memcpy(h->fps->regs, after_b, h->fps->size);
+	return ok;
 }
 
 /*
@@ -790,17 +837,22 @@ static bool ptrace_round(struct host *h, uint64_t *s, pid_t pid, struct shared *
 
 	gen_state(h, s, sh->in);
 	for (int attempt = 0; attempt < 4 && !ok; attempt++) {
-		if (attempt && !cont_to_stop(h, pid, sh->init)) /* a repeat after noise: A */
+		if (attempt && !cont_to_stop(h, pid, sh->init)) /* a repeat: A */
 			return false;
 		if (!cont_to_stop(h, pid, sh->in)) /* B */
 			return false;
-		ok = compare_get(h, pid, VX_NT_X86_XSTATE, h->usize, pkru, "after the stop") &&
-		     compare_get(h, pid, VX_NT_PRFPREG, 512, pkru, "after the stop");
 		st->cases++;
-		if (!ok) {
+		quiet_gets = true;
+		ok = gets_agree(h, pid);
+		quiet_gets = false;
+		if (!ok && explained_by_noise(h, pid, sh->in)) {
+			st->get_noisy++;
+			ok = true;
+		}
+		if (!ok && attempt == 3) {
+			gets_agree(h, pid); /* print the difference */
 			printf("  state: XSTATE_BV 0x%" PRIx64 ", MXCSR 0x%08" PRIx64 "\n",
 			       rd64(sh->in + 512), rd64(sh->in + 24) & 0xFFFFFFFFu);
-			st->get_noisy++;
 		}
 	}
 	for (unsigned i = 0; i < ncases; i++)
@@ -810,7 +862,8 @@ static bool ptrace_round(struct host *h, uint64_t *s, pid_t pid, struct shared *
 		return false;
 	st->cases++;
 	ok &= check_registers(h, sh);
-	model_stop(h, sh->init);
+	memcpy(before_a, h->fps->regs, h->fps->size);
+	model_stop(h, sh->init, false);
 	return ok;
 }
 
@@ -841,6 +894,7 @@ static int ptrace_test(struct host *h, uint64_t seed, unsigned rounds, unsigned 
 	memset(sh, 0, sizeof(*sh));
 	wr(sh->init, VX_FCW_DEFAULT, 2);
 	wr(sh->init + VX_MXCSR_OFFSET, VX_MXCSR_DEFAULT, 4);
+	h->init_state = sh->init;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
@@ -861,7 +915,7 @@ static int ptrace_test(struct host *h, uint64_t seed, unsigned rounds, unsigned 
 		waitpid(pid, &status, 0);
 	}
 	printf("ptrace: %u cases in %u rounds: %u accepted SETs, %u refused (errno equal), "
-	       "%u noisy first GETs, %u failing rounds\n",
+	       "%u first GETs explained by XINUSE[1] noise, %u failing rounds\n",
 	       st.cases, rounds, st.accepted, st.refused, st.get_noisy, st.fails);
 	munmap(sh, sizeof(*sh));
 	return st.fails ? 1 : 0;

@@ -122,7 +122,7 @@ static void test_frame_amx_initopt(void **state)
 	struct vx_error err = VX_ERROR_INIT;
 	struct vx_fpu_xstate_info t;
 	struct vx_fpx_sw_bytes sw;
-	uint8_t tile[64];
+	uint8_t tile[1024];
 
 	(void)state;
 	u_boot(&e, "sapphire-rapids", false);
