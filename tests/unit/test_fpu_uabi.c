@@ -207,10 +207,11 @@ static void test_to_uabi_xsave(void **state)
 			memcpy(img + 416, buf + 416, 160);
 			for (uint32_t b = 0; b < usize; b++)
 				if (buf[b] != img[b])
-					fail_msg("%s case %d: byte %u: uABI 0x%02x, CPU 0x%02x (hdr "
-						 "0x%llx)",
-						 u_profiles[p], i, b, buf[b], img[b],
-						 (unsigned long long)hdr);
+					fail_msg(
+					    "%s case %d: byte %u: uABI 0x%02x, CPU 0x%02x (hdr "
+					    "0x%llx)",
+					    u_profiles[p], i, b, buf[b], img[b],
+					    (unsigned long long)hdr);
 		}
 		u_free(&e);
 	}
