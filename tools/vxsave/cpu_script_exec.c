@@ -29,18 +29,24 @@ static const char *mask_text(uint64_t mask, char *buf, size_t len)
 	return buf;
 }
 
-/* "#GP(0): reason [rule]" or "VM exit 55 (XSETBV): reason". */
+/*
+ * "#GP(0): reason [rule]" or "VM exit 55 (XSETBV): reason".  The rule and any reference in the
+ * reason cite the Intel SDM / AMD APM section users can open, not the project's notes (vx_cite).
+ */
 static const char *describe_event(const struct vx_event *event, char *buf, size_t len)
 {
-	char name[CS_EVENT_NAME_MAX];
+	char name[CS_EVENT_NAME_MAX], reason[sizeof(event->reason) + 64], rule[96];
 
 	vx_event_name(event, name, sizeof(name));
-	if (event->rule && event->reason[0] && !strstr(event->reason, event->rule))
-		snprintf(buf, len, "%s: %s [%s]", name, event->reason, event->rule);
-	else if (event->reason[0])
-		snprintf(buf, len, "%s: %s", name, event->reason);
-	else
+	vx_cite(event->reason, reason, sizeof(reason));
+	if (event->rule && event->reason[0] && !strstr(event->reason, event->rule)) {
+		vx_cite(event->rule, rule, sizeof(rule));
+		snprintf(buf, len, "%s: %s [%s]", name, reason, rule);
+	} else if (event->reason[0]) {
+		snprintf(buf, len, "%s: %s", name, reason);
+	} else {
 		snprintf(buf, len, "%s", name);
+	}
 	return buf;
 }
 
