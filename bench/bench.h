@@ -15,11 +15,12 @@ typedef void (*bench_fn)(void *ctx, unsigned iterations);
 double bench_median_ns(bench_fn fn, void *ctx, unsigned iterations);
 
 /* Print one result row: "name  model ns  reference ns  ratio  target". */
-void bench_report(const char *name, double subject_ns, const char *subject,
-		  double reference_ns, const char *reference, double target_ratio);
+void bench_report(const char *name, double subject_ns, const char *subject, double reference_ns,
+		  const char *reference, double target_ratio);
 
 /* The benchmark groups (one file each). */
 int bench_xsave_model_vs_hardware(void);
 int bench_layout(void);
+int bench_fpu(void);
 
 #endif
