@@ -95,6 +95,7 @@ int vx_fpu_machine_create(const struct vx_fpu_system *system, unsigned ncpus,
 		return vx_error_set(err, -ENOMEM, NULL, "cannot allocate the machine");
 	memset(m, 0, sizeof(*m));
 	m->sys = system;
+	m->pkru_reg = vx_reg_lookup("pkru");
 	m->platform = platform;
 	m->next_task_id = 1;
 	rc = create_cpus(m, ncpus, err);

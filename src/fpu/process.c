@@ -120,7 +120,7 @@ static uint32_t live_pkru(const struct vx_fpu_task *t)
 	uint32_t pkru = t->pkru;
 
 	if (t->machine->sys->user.max_features & VX_BIT(VX_COMP_PKRU))
-		vx_cpu_get_reg(t->machine->percpu[t->cpu].cpu, vx_reg_lookup("pkru"), &pkru, 4);
+		vx_cpu_get_reg(t->machine->percpu[t->cpu].cpu, t->machine->pkru_reg, &pkru, 4);
 	return pkru;
 }
 
@@ -308,7 +308,7 @@ int vx_fpu_task_exec(struct vx_fpu_task *task, struct vx_error *err)
 	if (task->cpu >= 0 && (task->machine->sys->user.max_features & VX_BIT(VX_COMP_PKRU))) {
 		struct vx_event event;
 
-		vx_cpu_set_reg(task->machine->percpu[task->cpu].cpu, vx_reg_lookup("pkru"),
+		vx_cpu_set_reg(task->machine->percpu[task->cpu].cpu, task->machine->pkru_reg,
 			       &task->pkru, 4, &event);
 	}
 	return 0;

@@ -49,7 +49,7 @@ int vx_fpu_ptrace_getregset(const struct vx_fpu_system *system, const struct vx_
 			    uint32_t pkru, unsigned note, uint8_t *buf, size_t *iov_len,
 			    struct vx_error *err)
 {
-	size_t len;
+	size_t len = 0;
 	int rc = regset_len(system, note, *iov_len, &len, err);
 
 	if (rc)
@@ -122,7 +122,7 @@ int vx_fpu_ptrace_setregset(const struct vx_fpu_system *system, struct vx_fpstat
 			    uint32_t *pkru, unsigned note, const uint8_t *buf, size_t len,
 			    struct vx_error *err)
 {
-	size_t n;
+	size_t n = 0;
 	int rc = regset_len(system, note, len, &n, err);
 
 	if (rc)

@@ -21,7 +21,7 @@ static bool has_pkru(const struct vx_fpu_machine *m)
 static void pkru_save(struct vx_fpu_task *t, unsigned cpu)
 {
 	if (has_pkru(t->machine))
-		vx_cpu_get_reg(t->machine->percpu[cpu].cpu, vx_reg_lookup("pkru"), &t->pkru, 4);
+		vx_cpu_get_reg(t->machine->percpu[cpu].cpu, t->machine->pkru_reg, &t->pkru, 4);
 }
 
 /* WRPKRU of @value on @cpu (kernel mode). */
@@ -30,7 +30,7 @@ static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, uint32_t value)
 	struct vx_event event;
 
 	if (has_pkru(m))
-		vx_cpu_set_reg(m->percpu[cpu].cpu, vx_reg_lookup("pkru"), &value, 4, &event);
+		vx_cpu_set_reg(m->percpu[cpu].cpu, m->pkru_reg, &value, 4, &event);
 }
 
 /* ----------------------------------------------------------------------------------------- */

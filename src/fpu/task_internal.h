@@ -62,6 +62,7 @@ struct fpu_percpu {
 struct vx_fpu_machine {
 	const struct vx_fpu_system *sys;
 	const struct vx_platform *platform;
+	const struct vx_reg_info *pkru_reg; /* looked up once: the switch path uses it (§8.2) */
 	unsigned ncpus;
 	bool strict_sas_size;
 	bool xfd_err_printed; /* pr_err_once */

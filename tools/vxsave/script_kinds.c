@@ -233,7 +233,7 @@ static void trim_number(struct sg_bytes *value)
 static int number_bytes(struct sg_parser *p, const struct sg_arg *spec, const char *word,
 			struct sg_bytes *value)
 {
-	uint64_t number;
+	uint64_t number = 0;
 	int rc = parse_number(p, spec, word, &number);
 
 	if (rc)
