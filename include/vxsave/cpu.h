@@ -50,6 +50,45 @@ enum vx_event_kind { VX_EVENT_NONE = 0, VX_EVENT_EXCEPTION, VX_EVENT_VMEXIT };
 #define VX_EXIT_XRSTORS 64u
 
 /**
+ * enum vx_event_cause - which check stopped an instruction (machine-readable, one per raise
+ * site class; vx_event_cause_name() gives the stable lower-case name, e.g. "cpl").
+ */
+enum vx_event_cause {
+	VX_CAUSE_NONE = 0,
+	VX_CAUSE_NO_XSAVE,	      /* CPUID XSAVE absent or CR4.OSXSAVE = 0 (§5.0, §3.1) */
+	VX_CAUSE_LOCK_PREFIX,	      /* LOCK on an XSAVE-family instruction (§5.0) */
+	VX_CAUSE_NOT_ENUMERATED,      /* the instruction's CPUID.(0xD,1):EAX bit is 0 (§5.0) */
+	VX_CAUSE_VMX_XSAVES_DISABLED, /* non-root, "enable XSAVES/XRSTORS" = 0 (§5.4) */
+	VX_CAUSE_CR0_TS,	      /* CR0.TS = 1 (§5.0) */
+	VX_CAUSE_CPL,		      /* privileged instruction at CPL > 0 (§5.4, §5.8, §7.2) */
+	VX_CAUSE_XSS_EXITING,	      /* XSS-exiting bitmap hit (§5.4) */
+	VX_CAUSE_VMX_XSETBV,	      /* XSETBV in VMX non-root (§5.8) */
+	VX_CAUSE_MISALIGNED,	      /* area not 64-byte aligned, SSP bits 1:0 (§5.0, §7.2) */
+	VX_CAUSE_NONCANONICAL,	      /* non-canonical address or MSR value (§5.0, §7.2) */
+	VX_CAUSE_NOT_MAPPED,	      /* access outside the memory window: #PF (§5.0) */
+	VX_CAUSE_COMPONENT_DISABLED,  /* component used while not enabled in XCR0 (§3.1) */
+	VX_CAUSE_XFD_ARMED,	      /* component armed in IA32_XFD (§5.9) */
+	VX_CAUSE_MXCSR_RESERVED,      /* MXCSR bits outside MXCSR_MASK (§5.5) */
+	VX_CAUSE_XCR_INDEX,	      /* XGETBV/XSETBV ECX not supported (§5.7, §5.8) */
+	VX_CAUSE_XCR0_INVALID,	      /* XSETBV value refused by the XCR0 rules (§3.1) */
+	VX_CAUSE_XCOMP_BV_FORM,	      /* XRSTORS with XCOMP_BV[63] = 0 (§5.6) */
+	VX_CAUSE_XCOMP_BV_NO_XSAVEC,  /* compacted form on a CPU without XSAVEC (§5.5) */
+	VX_CAUSE_XCOMP_BV_OUTSIDE_ENABLED,   /* XCOMP_BV bits not in XCR0 (| IA32_XSS) (§5.5) */
+	VX_CAUSE_XSTATE_BV_OUTSIDE_XCR0,     /* standard form XSTATE_BV outside XCR0 (§5.5) */
+	VX_CAUSE_XSTATE_BV_OUTSIDE_XCOMP_BV, /* compacted XSTATE_BV not in XCOMP_BV (§5.5) */
+	VX_CAUSE_HEADER_RESERVED,	     /* reserved XSAVE header bytes not zero (§5.5) */
+	VX_CAUSE_MSR_ABSENT,	    /* RDMSR/WRMSR of an MSR the CPU does not have (§7.2) */
+	VX_CAUSE_MSR_RESERVED_BITS, /* WRMSR (or XRSTORS image) sets reserved bits (§3.2, §7.2) */
+	VX_CAUSE_MSR_CONFLICT,	    /* WRMSR value with contradictory bits (§7.2) */
+	VX_CAUSE_CR_RESERVED,	    /* MOV to CR sets a bit the CPU does not enumerate (§1.1) */
+	VX_CAUSE_CR_INVALID,	    /* MOV to CR breaks a pairing rule (CET/WP, LA57) (§7.1) */
+	VX_CAUSE_COUNT
+};
+
+/** Stable name of @cause ("cpl", "xfd-armed"...), or NULL if out of range. */
+VX_API const char *vx_event_cause_name(enum vx_event_cause cause);
+
+/**
  * struct vx_event - what stopped an instruction.
  * @kind:        exception or VM exit.
  * @vector:      exception vector (enum vx_vector) for VX_EVENT_EXCEPTION.
@@ -57,6 +96,10 @@ enum vx_event_kind { VX_EVENT_NONE = 0, VX_EVENT_EXCEPTION, VX_EVENT_VMEXIT };
  *               is in @address.
  * @exit_reason: VMX basic exit reason for VX_EVENT_VMEXIT.
  * @address:     faulting linear address (#PF, #AC) or 0.
+ * @cause:       the check that failed (VX_CAUSE_NONE when no event).
+ * @msr:         the MSR involved (WRMSR/RDMSR, or the MSR whose XRSTORS image failed), or 0.
+ * @bits:        the offending bits or value (mask bits, header qword, MSR value...), or 0.
+ * @offset:      the byte offset in the XSAVE area involved, or -1.
  * @rule:        the spec section that decided it ("arch.md §5.5").
  * @reason:      one sentence: which check failed and on what value.
  */
@@ -66,6 +109,10 @@ struct vx_event {
 	uint32_t error_code;
 	uint32_t exit_reason;
 	uint64_t address;
+	enum vx_event_cause cause;
+	uint32_t msr;
+	uint64_t bits;
+	int64_t offset;
 	const char *rule;
 	char reason[192];
 };

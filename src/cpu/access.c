@@ -23,7 +23,7 @@ int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t a
 	 * 48 bits with 4-level paging, 57 with 5-level (CR4.LA57 = 1). */
 	if (cpu_in_64bit_mode(cpu) &&
 	    (!cpu_canonical_access(cpu, first) || !cpu_canonical_access(cpu, last)))
-		return raise_exception(event, VX_VEC_GP, "arch.md §5.0",
+		return raise_exception(event, VX_VEC_GP, VX_CAUSE_NONCANONICAL, "arch.md §5.0",
 				       "area bytes 0x%llx-0x%llx are not canonical",
 				       (unsigned long long)first, (unsigned long long)last);
 	/* §5.0: #PF on the lowest byte accessed that is not mapped (the window is one piece). */

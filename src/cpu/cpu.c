@@ -273,9 +273,10 @@ bool cpu_canonical_access(const struct vx_cpu *cpu, uint64_t address)
 	return canonical_in(cpu->control.cr4 & VX_CR4_LA57 ? 57 : 48, address);
 }
 
-static int control_fault(struct vx_event *event, const char *rule, const char *why)
+static int control_fault(struct vx_event *event, enum vx_event_cause cause, const char *rule,
+			 const char *why)
 {
-	return raise_exception(event, VX_VEC_GP, rule, "MOV to CR: %s", why);
+	return raise_exception(event, VX_VEC_GP, cause, rule, "MOV to CR: %s", why);
 }
 
 static int check_cr4(const struct vx_cpu *cpu, const struct vx_cpu_control *next,
@@ -283,24 +284,25 @@ static int check_cr4(const struct vx_cpu *cpu, const struct vx_cpu_control *next
 {
 	/* §5.0/§1.1: CR4.OSXSAVE is reserved without CPUID XSAVE. */
 	if ((next->cr4 & VX_CR4_OSXSAVE) && !cpu->facts.xsave)
-		return control_fault(event, "arch.md §1.1",
+		return control_fault(event, VX_CAUSE_CR_RESERVED, "arch.md §1.1",
 				     "CR4.OSXSAVE set on a CPU without XSAVE (CPUID.1:ECX[26]=0)");
 	/* §7.1: CR4.CET is reserved unless CET_SS or CET_IBT is enumerated. */
 	if ((next->cr4 & VX_CR4_CET) && !cpu->facts.cet_ss && !cpu->facts.cet_ibt)
-		return control_fault(event, "arch.md §7.1",
+		return control_fault(event, VX_CAUSE_CR_RESERVED, "arch.md §7.1",
 				     "CR4.CET set on a CPU without CET_SS or CET_IBT");
 	/* §1.1: CR4.PKE is reserved without PKU. */
 	if ((next->cr4 & VX_CR4_PKE) && !cpu->facts.pku)
-		return control_fault(event, "arch.md §1.1", "CR4.PKE set on a CPU without PKU");
+		return control_fault(event, VX_CAUSE_CR_RESERVED, "arch.md §1.1",
+				     "CR4.PKE set on a CPU without PKU");
 	/* SDM Vol. 3 §2.5: CR4.LA57 is reserved without 5-level paging (CPUID.(7,0):ECX[16]). */
 	if ((next->cr4 & VX_CR4_LA57) && !cpu->facts.la57)
-		return control_fault(event, "arch.md §5.0",
+		return control_fault(event, VX_CAUSE_CR_RESERVED, "arch.md §5.0",
 				     "CR4.LA57 set on a CPU without 5-level paging "
 				     "(CPUID.(7,0):ECX[16]=0)");
 	/* SDM Vol. 3 §2.5 and MOV CR: changing CR4.LA57 while IA-32e mode is active → #GP(0). */
 	if (((next->cr4 ^ cpu->control.cr4) & VX_CR4_LA57) && cpu->control.mode == VX_MODE_64BIT &&
 	    next->mode == VX_MODE_64BIT)
-		return control_fault(event, "arch.md §5.0",
+		return control_fault(event, VX_CAUSE_CR_INVALID, "arch.md §5.0",
 				     "CR4.LA57 changed in 64-bit mode (switch paging modes outside "
 				     "IA-32e mode)");
 	return 0;
@@ -316,9 +318,11 @@ static int check_cet_wp_pairing(const struct vx_cpu *cpu, const struct vx_cpu_co
 		return 0;
 	/* §7.1: clearing CR0.WP while CR4.CET=1 faults. */
 	if (cpu->control.cr4 & VX_CR4_CET)
-		return control_fault(event, "arch.md §7.1", "CR0.WP cleared while CR4.CET=1");
+		return control_fault(event, VX_CAUSE_CR_INVALID, "arch.md §7.1",
+				     "CR0.WP cleared while CR4.CET=1");
 	/* §7.1: setting CR4.CET while CR0.WP=0 faults. */
-	return control_fault(event, "arch.md §7.1", "CR4.CET set while CR0.WP=0");
+	return control_fault(event, VX_CAUSE_CR_INVALID, "arch.md §7.1",
+			     "CR4.CET set while CR0.WP=0");
 }
 
 int vx_cpu_set_control(struct vx_cpu *cpu, const struct vx_cpu_control *control,

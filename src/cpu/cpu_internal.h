@@ -172,17 +172,21 @@ static inline uint32_t cpu_mxcsr(const struct vx_cpu *cpu)
 
 /* ---- event.c ---- */
 void event_clear(struct vx_event *event);
-int raise_exception(struct vx_event *event, unsigned vector, const char *rule, const char *fmt, ...)
+int raise_exception(struct vx_event *event, unsigned vector, enum vx_event_cause cause,
+		    const char *rule, const char *fmt, ...)
 #ifdef __GNUC__
-    __attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 5, 6)))
 #endif
     ;
 int raise_page_fault(struct vx_event *event, uint64_t address, bool write);
-int raise_vm_exit(struct vx_event *event, uint32_t reason, const char *rule, const char *fmt, ...)
+int raise_vm_exit(struct vx_event *event, uint32_t reason, enum vx_event_cause cause,
+		  const char *rule, const char *fmt, ...)
 #ifdef __GNUC__
-    __attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* Record the MSR, offending bits and area offset (-1: none) of the event just raised. */
+int event_detail(struct vx_event *event, uint32_t msr, uint64_t bits, int64_t offset);
 
 /* ---- state.c: component images, init values, XINUSE ---- */
 void state_init_legacy(struct vx_cpu *cpu);

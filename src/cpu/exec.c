@@ -11,18 +11,18 @@
 #include "cpu/insn.h"
 
 static const struct insn_desc insn_table[VX_INSN_COUNT] = {
-	[VX_INSN_XSAVE] = {"XSAVE", INSN_XSAVE, false},
-	[VX_INSN_XSAVE64] = {"XSAVE64", INSN_XSAVE, true},
-	[VX_INSN_XSAVEOPT] = {"XSAVEOPT", INSN_XSAVEOPT, false},
-	[VX_INSN_XSAVEOPT64] = {"XSAVEOPT64", INSN_XSAVEOPT, true},
-	[VX_INSN_XSAVEC] = {"XSAVEC", INSN_XSAVEC, false},
-	[VX_INSN_XSAVEC64] = {"XSAVEC64", INSN_XSAVEC, true},
-	[VX_INSN_XSAVES] = {"XSAVES", INSN_XSAVES, false},
-	[VX_INSN_XSAVES64] = {"XSAVES64", INSN_XSAVES, true},
-	[VX_INSN_XRSTOR] = {"XRSTOR", INSN_XRSTOR, false},
-	[VX_INSN_XRSTOR64] = {"XRSTOR64", INSN_XRSTOR, true},
-	[VX_INSN_XRSTORS] = {"XRSTORS", INSN_XRSTORS, false},
-	[VX_INSN_XRSTORS64] = {"XRSTORS64", INSN_XRSTORS, true},
+    [VX_INSN_XSAVE] = {"XSAVE", INSN_XSAVE, false},
+    [VX_INSN_XSAVE64] = {"XSAVE64", INSN_XSAVE, true},
+    [VX_INSN_XSAVEOPT] = {"XSAVEOPT", INSN_XSAVEOPT, false},
+    [VX_INSN_XSAVEOPT64] = {"XSAVEOPT64", INSN_XSAVEOPT, true},
+    [VX_INSN_XSAVEC] = {"XSAVEC", INSN_XSAVEC, false},
+    [VX_INSN_XSAVEC64] = {"XSAVEC64", INSN_XSAVEC, true},
+    [VX_INSN_XSAVES] = {"XSAVES", INSN_XSAVES, false},
+    [VX_INSN_XSAVES64] = {"XSAVES64", INSN_XSAVES, true},
+    [VX_INSN_XRSTOR] = {"XRSTOR", INSN_XRSTOR, false},
+    [VX_INSN_XRSTOR64] = {"XRSTOR64", INSN_XRSTOR, true},
+    [VX_INSN_XRSTORS] = {"XRSTORS", INSN_XRSTORS, false},
+    [VX_INSN_XRSTORS64] = {"XRSTORS64", INSN_XRSTORS, true},
 };
 
 const char *vx_insn_name(enum vx_insn insn)
@@ -68,22 +68,22 @@ static int check_undefined(const struct vx_cpu *cpu, const struct insn_desc *d, 
 {
 	/* §5.0: no XSAVE, or CR4.OSXSAVE=0 → #UD. */
 	if (!cpu->facts.xsave || !(cpu->control.cr4 & VX_CR4_OSXSAVE))
-		return raise_exception(event, VX_VEC_UD, "arch.md §5.0",
+		return raise_exception(event, VX_VEC_UD, VX_CAUSE_NO_XSAVE, "arch.md §5.0",
 				       "%s needs CPUID XSAVE and CR4.OSXSAVE=1", d->name);
 	/* §5.0: a LOCK prefix → #UD. */
 	if (prefixes & VX_PREFIX_LOCK)
-		return raise_exception(event, VX_VEC_UD, "arch.md §5.0", "LOCK prefix on %s",
-				       d->name);
+		return raise_exception(event, VX_VEC_UD, VX_CAUSE_LOCK_PREFIX, "arch.md §5.0",
+				       "LOCK prefix on %s", d->name);
 	/* §5.0: the instruction's own CPUID.(0xD,1):EAX bit is absent → #UD. */
 	if (!sub_feature_present(cpu, d->kind))
-		return raise_exception(event, VX_VEC_UD, "arch.md §5.0",
+		return raise_exception(event, VX_VEC_UD, VX_CAUSE_NOT_ENUMERATED, "arch.md §5.0",
 				       "%s is not enumerated in CPUID.(0xD,1):EAX", d->name);
 	/* §5.4/§5.6: in VMX non-root, "enable XSAVES/XRSTORS" = 0 → #UD. */
 	if (is_supervisor_insn(d->kind) && cpu->control.vmx_non_root &&
 	    !cpu->control.vmx_xsaves_enabled)
-		return raise_exception(event, VX_VEC_UD, "arch.md §5.4",
-				       "%s in VMX non-root with \"enable XSAVES/XRSTORS\" = 0",
-				       d->name);
+		return raise_exception(
+		    event, VX_VEC_UD, VX_CAUSE_VMX_XSAVES_DISABLED, "arch.md §5.4",
+		    "%s in VMX non-root with \"enable XSAVES/XRSTORS\" = 0", d->name);
 	return 0;
 }
 
@@ -92,11 +92,11 @@ static int check_privilege(const struct vx_cpu *cpu, const struct insn_desc *d,
 {
 	/* §5.0: CR0.TS=1 → #NM for all six memory instructions. */
 	if (cpu->control.cr0 & VX_CR0_TS)
-		return raise_exception(event, VX_VEC_NM, "arch.md §5.0", "CR0.TS=1 on %s",
-				       d->name);
+		return raise_exception(event, VX_VEC_NM, VX_CAUSE_CR0_TS, "arch.md §5.0",
+				       "CR0.TS=1 on %s", d->name);
 	/* §5.4/§5.6: XSAVES/XRSTORS need CPL 0 (V86 mode counts as CPL 3). */
 	if (is_supervisor_insn(d->kind) && cpu_effective_cpl(cpu) > 0)
-		return raise_exception(event, VX_VEC_GP, "arch.md §5.4",
+		return raise_exception(event, VX_VEC_GP, VX_CAUSE_CPL, "arch.md §5.4",
 				       "%s at CPL %u", d->name, cpu_effective_cpl(cpu));
 	return 0;
 }
@@ -109,36 +109,37 @@ static int check_vm_exit(const struct vx_cpu *cpu, const struct insn_desc *d, ui
 
 	if (!is_supervisor_insn(d->kind) || !cpu->control.vmx_non_root || !hit)
 		return 0;
-	return raise_vm_exit(event, d->kind == INSN_XSAVES ? VX_EXIT_XSAVES : VX_EXIT_XRSTORS,
-			     "arch.md §5.4",
-			     "%s: EDX:EAX & IA32_XSS & XSS-exiting bitmap = 0x%llx", d->name,
-			     (unsigned long long)hit);
+	raise_vm_exit(event, d->kind == INSN_XSAVES ? VX_EXIT_XSAVES : VX_EXIT_XRSTORS,
+		      VX_CAUSE_XSS_EXITING, "arch.md §5.4",
+		      "%s: EDX:EAX & IA32_XSS & XSS-exiting bitmap = 0x%llx", d->name,
+		      (unsigned long long)hit);
+	return event_detail(event, VX_MSR_IA32_XSS, hit, -1);
 }
 
 static int check_alignment(const struct vx_cpu *cpu, const struct insn_desc *d, uint64_t addr,
 			   struct vx_event *event)
 {
-	bool ac_enabled = cpu_effective_cpl(cpu) == 3 && (cpu->control.cr0 & VX_CR0_AM) &&
-			  cpu->control.eflags_ac;
+	bool ac_enabled =
+	    cpu_effective_cpl(cpu) == 3 && (cpu->control.cr0 & VX_CR0_AM) && cpu->control.eflags_ac;
 
 	if (addr % VX_AREA_ALIGN == 0)
 		return 0;
 	/* §5.0: at CPL3 with alignment checking on, the implementation may raise #AC. */
 	if (ac_enabled && cpu->behaviour.misaligned_ac) {
-		raise_exception(event, VX_VEC_AC, "arch.md §5.0",
+		raise_exception(event, VX_VEC_AC, VX_CAUSE_MISALIGNED, "arch.md §5.0",
 				"%s area 0x%llx is not 64-byte aligned (alignment checking on)",
 				d->name, (unsigned long long)addr);
 		event->address = addr;
 		return VX_FAULTED;
 	}
 	/* §5.0: an area not aligned on 64 bytes → #GP(0). */
-	return raise_exception(event, VX_VEC_GP, "arch.md §5.0",
+	return raise_exception(event, VX_VEC_GP, VX_CAUSE_MISALIGNED, "arch.md §5.0",
 			       "%s area 0x%llx is not 64-byte aligned", d->name,
 			       (unsigned long long)addr);
 }
 
-int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes,
-		struct vx_memory *mem, uint64_t addr, uint64_t edx_eax, struct vx_event *event)
+int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes, struct vx_memory *mem,
+		uint64_t addr, uint64_t edx_eax, struct vx_event *event)
 {
 	const struct insn_desc *d;
 	struct insn_args args;

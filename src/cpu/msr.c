@@ -10,11 +10,11 @@
 #include "cpu/cpu_internal.h"
 
 /* IA32_U_CET / IA32_S_CET fields (§7.2). */
-#define CET_SH_STK_BITS UINT64_C(0x3)	       /* 1:0 SH_STK_EN, WR_SHSTK_EN */
-#define CET_IBT_BITS (UINT64_C(0x3C) | ~UINT64_C(0x3FF)) /* 5:2 and 63:10 */
-#define CET_RESERVED_BITS UINT64_C(0x3C0)      /* 9:6 */
-#define CET_SUPPRESS VX_BIT(10)
-#define CET_TRACKER VX_BIT(11)
+#define CET_SH_STK_BITS	  UINT64_C(0x3)			      /* 1:0 SH_STK_EN, WR_SHSTK_EN */
+#define CET_IBT_BITS	  (UINT64_C(0x3C) | ~UINT64_C(0x3FF)) /* 5:2 and 63:10 */
+#define CET_RESERVED_BITS UINT64_C(0x3C0)		      /* 9:6 */
+#define CET_SUPPRESS	  VX_BIT(10)
+#define CET_TRACKER	  VX_BIT(11)
 /* IA32_PASID: bits 19:0 PASID, bit 31 valid, the rest reserved. */
 #define PASID_VALID_BITS (UINT64_C(0xFFFFF) | VX_BIT(31))
 
@@ -22,17 +22,17 @@ static const struct {
 	uint32_t msr;
 	const char *name;
 } msr_names[] = {
-	{VX_MSR_IA32_XFD, "IA32_XFD"},
-	{VX_MSR_IA32_XFD_ERR, "IA32_XFD_ERR"},
-	{VX_MSR_IA32_U_CET, "IA32_U_CET"},
-	{VX_MSR_IA32_S_CET, "IA32_S_CET"},
-	{VX_MSR_IA32_PL0_SSP, "IA32_PL0_SSP"},
-	{VX_MSR_IA32_PL1_SSP, "IA32_PL1_SSP"},
-	{VX_MSR_IA32_PL2_SSP, "IA32_PL2_SSP"},
-	{VX_MSR_IA32_PL3_SSP, "IA32_PL3_SSP"},
-	{VX_MSR_IA32_INT_SSP_TAB, "IA32_INTERRUPT_SSP_TABLE_ADDR"},
-	{VX_MSR_IA32_PASID, "IA32_PASID"},
-	{VX_MSR_IA32_XSS, "IA32_XSS"},
+    {VX_MSR_IA32_XFD, "IA32_XFD"},
+    {VX_MSR_IA32_XFD_ERR, "IA32_XFD_ERR"},
+    {VX_MSR_IA32_U_CET, "IA32_U_CET"},
+    {VX_MSR_IA32_S_CET, "IA32_S_CET"},
+    {VX_MSR_IA32_PL0_SSP, "IA32_PL0_SSP"},
+    {VX_MSR_IA32_PL1_SSP, "IA32_PL1_SSP"},
+    {VX_MSR_IA32_PL2_SSP, "IA32_PL2_SSP"},
+    {VX_MSR_IA32_PL3_SSP, "IA32_PL3_SSP"},
+    {VX_MSR_IA32_INT_SSP_TAB, "IA32_INTERRUPT_SSP_TABLE_ADDR"},
+    {VX_MSR_IA32_PASID, "IA32_PASID"},
+    {VX_MSR_IA32_XSS, "IA32_XSS"},
 };
 
 const char *vx_msr_name(uint32_t msr)
@@ -50,11 +50,13 @@ static const char *name_or_hex(uint32_t msr)
 	return name ? name : "unknown MSR";
 }
 
-static int msr_fault(struct vx_event *event, uint32_t msr, uint64_t value, const char *rule,
-		     const char *why)
+/* A WRMSR value check failed: @bits are the offending bits (the whole value if not bits). */
+static int msr_fault(struct vx_event *event, uint32_t msr, uint64_t value,
+		     enum vx_event_cause cause, uint64_t bits, const char *rule, const char *why)
 {
-	return raise_exception(event, VX_VEC_GP, rule, "WRMSR %s (0x%x) = 0x%llx: %s",
-			       name_or_hex(msr), msr, (unsigned long long)value, why);
+	raise_exception(event, VX_VEC_GP, cause, rule, "WRMSR %s (0x%x) = 0x%llx: %s",
+			name_or_hex(msr), msr, (unsigned long long)value, why);
+	return event_detail(event, msr, bits, -1);
 }
 
 /* §7.2: the checks WRMSR (and XRSTORS, §7.10) applies to IA32_U_CET and IA32_S_CET. */
@@ -63,33 +65,40 @@ int msr_check_cet_control(const struct vx_cpu *cpu, uint32_t msr, uint64_t value
 {
 	/* §7.2: bits 9:6 are reserved. */
 	if (value & CET_RESERVED_BITS)
-		return msr_fault(event, msr, value, "arch.md §7.2", "reserved bits 9:6 set");
+		return msr_fault(event, msr, value, VX_CAUSE_MSR_RESERVED_BITS,
+				 value & CET_RESERVED_BITS, "arch.md §7.2",
+				 "reserved bits 9:6 set");
 	/* §7.2: SUPPRESS and TRACKER may not both be 1. */
 	if ((value & CET_SUPPRESS) && (value & CET_TRACKER))
-		return msr_fault(event, msr, value, "arch.md §7.2", "SUPPRESS and TRACKER both 1");
+		return msr_fault(event, msr, value, VX_CAUSE_MSR_CONFLICT,
+				 value & (CET_SUPPRESS | CET_TRACKER), "arch.md §7.2",
+				 "SUPPRESS and TRACKER both 1");
 	/* §7.2: the value (EB_LEG_BITMAP_BASE in 63:12) must be canonical. */
 	if (!cpu_canonical(cpu, value))
-		return msr_fault(event, msr, value, "arch.md §7.2",
+		return msr_fault(event, msr, value, VX_CAUSE_NONCANONICAL, value, "arch.md §7.2",
 				 "EB_LEG_BITMAP_BASE is not canonical");
 	/* §7.2/§7.12: without CET_SS, bits 1:0 (shadow-stack enables) are reserved. */
 	if (!cpu->facts.cet_ss && (value & CET_SH_STK_BITS))
-		return msr_fault(event, msr, value, "arch.md §7.2",
+		return msr_fault(event, msr, value, VX_CAUSE_MSR_RESERVED_BITS,
+				 value & CET_SH_STK_BITS, "arch.md §7.2",
 				 "shadow-stack bits 1:0 set without CET_SS");
 	/* §7.2/§7.12: without CET_IBT, bits 5:2 and 63:10 are reserved. */
 	if (!cpu->facts.cet_ibt && (value & CET_IBT_BITS))
-		return msr_fault(event, msr, value, "arch.md §7.12",
+		return msr_fault(event, msr, value, VX_CAUSE_MSR_RESERVED_BITS,
+				 value & CET_IBT_BITS, "arch.md §7.12",
 				 "IBT bits 5:2 or 63:10 set without CET_IBT");
 	return 0;
 }
 
 /* §7.2: IA32_PL0-3_SSP must be canonical and 4-byte aligned (bits 1:0 = 0). */
-int msr_check_ssp(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
-		  struct vx_event *event)
+int msr_check_ssp(const struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_event *event)
 {
 	if (!cpu_canonical(cpu, value))
-		return msr_fault(event, msr, value, "arch.md §7.2", "address is not canonical");
+		return msr_fault(event, msr, value, VX_CAUSE_NONCANONICAL, value, "arch.md §7.2",
+				 "address is not canonical");
 	if (value & 3u)
-		return msr_fault(event, msr, value, "arch.md §7.2", "bits 1:0 are not 0");
+		return msr_fault(event, msr, value, VX_CAUSE_MISALIGNED, value & 3u, "arch.md §7.2",
+				 "bits 1:0 are not 0");
 	return 0;
 }
 
@@ -98,7 +107,8 @@ int msr_check_pasid(const struct vx_cpu *cpu, uint64_t value, struct vx_event *e
 {
 	(void)cpu;
 	if (value & ~PASID_VALID_BITS)
-		return msr_fault(event, VX_MSR_IA32_PASID, value, "SDM Vol.4 IA32_PASID",
+		return msr_fault(event, VX_MSR_IA32_PASID, value, VX_CAUSE_MSR_RESERVED_BITS,
+				 value & ~PASID_VALID_BITS, "SDM Vol.4 IA32_PASID",
 				 "reserved bits set (only 19:0 and 31 are defined)");
 	return 0;
 }
@@ -185,14 +195,17 @@ static int check_access(const struct vx_cpu *cpu, const char *op, uint32_t msr,
 			struct vx_event *event)
 {
 	/* §7.2: RDMSR/WRMSR are privileged: CPL > 0 (and V86) → #GP(0). */
-	if (cpu_effective_cpl(cpu) > 0)
-		return raise_exception(event, VX_VEC_GP, "arch.md §7.2", "%s 0x%x at CPL %u", op,
-				       msr, cpu_effective_cpl(cpu));
+	if (cpu_effective_cpl(cpu) > 0) {
+		raise_exception(event, VX_VEC_GP, VX_CAUSE_CPL, "arch.md §7.2", "%s 0x%x at CPL %u",
+				op, msr, cpu_effective_cpl(cpu));
+		return event_detail(event, msr, 0, -1);
+	}
 	/* §7.2: an MSR the CPU does not have → #GP(0). */
-	if (!msr_exists(cpu, msr))
-		return raise_exception(event, VX_VEC_GP, "arch.md §7.2",
-				       "%s 0x%x (%s): not present on this CPU", op, msr,
-				       name_or_hex(msr));
+	if (!msr_exists(cpu, msr)) {
+		raise_exception(event, VX_VEC_GP, VX_CAUSE_MSR_ABSENT, "arch.md §7.2",
+				"%s 0x%x (%s): not present on this CPU", op, msr, name_or_hex(msr));
+		return event_detail(event, msr, 0, -1);
+	}
 	return 0;
 }
 
@@ -215,7 +228,8 @@ static int rule_fault(struct vx_event *event, uint32_t msr, uint64_t value, int 
 {
 	if (ret == 0)
 		return 0;
-	return msr_fault(event, msr, value, err->rule, err->reason);
+	return msr_fault(event, msr, value, VX_CAUSE_MSR_RESERVED_BITS,
+			 err->bits ? err->bits : value, err->rule, err->reason);
 }
 
 /* The value checks of one MSR, before anything is written. */
@@ -243,8 +257,8 @@ static int check_value(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
 	case VX_MSR_IA32_INT_SSP_TAB:
 		/* §7.2: canonical only; no alignment check. */
 		if (!cpu_canonical(cpu, value))
-			return msr_fault(event, msr, value, "arch.md §7.2",
-					 "address is not canonical");
+			return msr_fault(event, msr, value, VX_CAUSE_NONCANONICAL, value,
+					 "arch.md §7.2", "address is not canonical");
 		return 0;
 	case VX_MSR_IA32_PASID:
 		return msr_check_pasid(cpu, value, event);

@@ -26,24 +26,27 @@ static int check_use(struct vx_cpu *cpu, uint64_t components, struct vx_event *e
 
 	/* §3.1: user components outside XCR0 (or with CR4.OSXSAVE=0) are not usable: #UD. */
 	if (user && !(cpu->control.cr4 & VX_CR4_OSXSAVE))
-		return raise_exception(event, VX_VEC_UD, "arch.md §3.1",
+		return raise_exception(event, VX_VEC_UD, VX_CAUSE_NO_XSAVE, "arch.md §3.1",
 				       "components 0x%llx need CR4.OSXSAVE=1",
 				       (unsigned long long)user);
-	if (user & ~cpu->state.xcr0)
-		return raise_exception(event, VX_VEC_UD, "arch.md §3.1",
-				       "components 0x%llx are not enabled in XCR0 0x%llx",
-				       (unsigned long long)(user & ~cpu->state.xcr0),
-				       (unsigned long long)cpu->state.xcr0);
+	if (user & ~cpu->state.xcr0) {
+		raise_exception(event, VX_VEC_UD, VX_CAUSE_COMPONENT_DISABLED, "arch.md §3.1",
+				"components 0x%llx are not enabled in XCR0 0x%llx",
+				(unsigned long long)(user & ~cpu->state.xcr0),
+				(unsigned long long)cpu->state.xcr0);
+		return event_detail(event, 0, user & ~cpu->state.xcr0, -1);
+	}
 	/* §5.0: CR0.TS makes x87/SSE/AVX-class instructions raise #NM (XFD_ERR unchanged). */
 	if ((cpu->control.cr0 & VX_CR0_TS) && (components & TS_CHECKED_COMPONENTS))
-		return raise_exception(event, VX_VEC_NM, "arch.md §5.0", "CR0.TS=1");
+		return raise_exception(event, VX_VEC_NM, VX_CAUSE_CR0_TS, "arch.md §5.0",
+				       "CR0.TS=1");
 	/* §5.9: an XFD-armed component raises #NM and records the components in XFD_ERR. */
 	if (armed) {
 		cpu->state.xfd_err = cpu->state.xfd & components;
-		return raise_exception(event, VX_VEC_NM, "arch.md §5.9",
-				       "components 0x%llx are XFD-armed (IA32_XFD 0x%llx)",
-				       (unsigned long long)armed,
-				       (unsigned long long)cpu->state.xfd);
+		raise_exception(event, VX_VEC_NM, VX_CAUSE_XFD_ARMED, "arch.md §5.9",
+				"components 0x%llx are XFD-armed (IA32_XFD 0x%llx)",
+				(unsigned long long)armed, (unsigned long long)cpu->state.xfd);
+		return event_detail(event, VX_MSR_IA32_XFD, armed, -1);
 	}
 	return 0;
 }
@@ -56,10 +59,12 @@ static bool is_mxcsr(const struct vx_reg_info *reg)
 /* The LDMXCSR rule: bits outside MXCSR_MASK raise #GP(0) (§5.5). */
 static int check_mxcsr_value(const struct vx_cpu *cpu, uint32_t value, struct vx_event *event)
 {
-	if (value & ~cpu->facts.mxcsr_mask)
-		return raise_exception(event, VX_VEC_GP, "arch.md §5.5",
-				       "MXCSR 0x%08x sets bits outside MXCSR_MASK 0x%08x", value,
-				       cpu->facts.mxcsr_mask);
+	if (value & ~cpu->facts.mxcsr_mask) {
+		raise_exception(event, VX_VEC_GP, VX_CAUSE_MXCSR_RESERVED, "arch.md §5.5",
+				"MXCSR 0x%08x sets bits outside MXCSR_MASK 0x%08x", value,
+				cpu->facts.mxcsr_mask);
+		return event_detail(event, 0, value & ~cpu->facts.mxcsr_mask, -1);
+	}
 	return 0;
 }
 

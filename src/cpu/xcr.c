@@ -4,12 +4,11 @@
 
 #include "cpu/cpu_internal.h"
 
-static int check_xsave_enabled(const struct vx_cpu *cpu, const char *insn,
-			       struct vx_event *event)
+static int check_xsave_enabled(const struct vx_cpu *cpu, const char *insn, struct vx_event *event)
 {
 	/* §5.7/§5.8: no XSAVE or CR4.OSXSAVE = 0 → #UD. */
 	if (!cpu->facts.xsave || !(cpu->control.cr4 & VX_CR4_OSXSAVE))
-		return raise_exception(event, VX_VEC_UD, "arch.md §5.7",
+		return raise_exception(event, VX_VEC_UD, VX_CAUSE_NO_XSAVE, "arch.md §5.7",
 				       "%s needs CPUID XSAVE and CR4.OSXSAVE=1", insn);
 	return 0;
 }
@@ -32,7 +31,7 @@ int vx_cpu_xgetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t *value, struct vx_e
 		return 0;
 	}
 	/* §5.7: any other ECX, or ECX = 1 without XGETBV1 → #GP(0). */
-	return raise_exception(event, VX_VEC_GP, "arch.md §5.7",
+	return raise_exception(event, VX_VEC_GP, VX_CAUSE_XCR_INDEX, "arch.md §5.7",
 			       "XGETBV with ECX=%u%s", ecx,
 			       ecx == 1 ? " on a CPU without XGETBV1 (CPUID.(0xD,1):EAX[2]=0)"
 					: " (only 0 and 1 exist)");
@@ -49,21 +48,24 @@ int vx_cpu_xsetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t value, struct vx_ev
 		return VX_FAULTED;
 	/* §5.8: CPL ≠ 0 (V86 included) → #GP(0); privilege faults come before the VM exit. */
 	if (cpu_effective_cpl(cpu) != 0)
-		return raise_exception(event, VX_VEC_GP, "arch.md §5.8", "XSETBV at CPL %u",
-				       cpu_effective_cpl(cpu));
+		return raise_exception(event, VX_VEC_GP, VX_CAUSE_CPL, "arch.md §5.8",
+				       "XSETBV at CPL %u", cpu_effective_cpl(cpu));
 	/* §5.8: in VMX non-root XSETBV always exits (reason 55). */
 	if (cpu->control.vmx_non_root)
-		return raise_vm_exit(event, VX_EXIT_XSETBV, "arch.md §5.8",
+		return raise_vm_exit(event, VX_EXIT_XSETBV, VX_CAUSE_VMX_XSETBV, "arch.md §5.8",
 				     "XSETBV in VMX non-root (ECX=%u, EDX:EAX=0x%llx)", ecx,
 				     (unsigned long long)value);
 	/* §5.8: only XCR0 is writable. */
 	if (ecx != 0)
-		return raise_exception(event, VX_VEC_GP, "arch.md §5.8",
+		return raise_exception(event, VX_VEC_GP, VX_CAUSE_XCR_INDEX, "arch.md §5.8",
 				       "XSETBV with ECX=%u (only XCR0 is writable)", ecx);
 	/* §3.1: the value must be a valid XCR0 for this CPU. */
-	if (vx_xcr0_check(&cpu->profile, value, &err) != 0)
-		return raise_exception(event, VX_VEC_GP, err.rule ? err.rule : "arch.md §3.1",
-				       "XSETBV 0x%llx: %s", (unsigned long long)value, err.reason);
+	if (vx_xcr0_check(&cpu->profile, value, &err) != 0) {
+		raise_exception(event, VX_VEC_GP, VX_CAUSE_XCR0_INVALID,
+				err.rule ? err.rule : "arch.md §3.1", "XSETBV 0x%llx: %s",
+				(unsigned long long)value, err.reason);
+		return event_detail(event, 0, err.bits ? err.bits : value, -1);
+	}
 	/* Choice (docs/cpu-model.md): components leaving XCR0 keep their state and XINUSE. */
 	cpu->state.xcr0 = value;
 	return 0;

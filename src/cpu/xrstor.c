@@ -10,6 +10,10 @@
 /* The components that together hold ZMM0-15: XMM, YMM upper halves, ZMM upper halves. */
 #define ZMM0_15_COMPONENTS (MASK_SSE | MASK_AVX | VX_BIT(VX_COMP_ZMM_HI256))
 
+/* §2.3: area offsets of the XSAVE header's XSTATE_BV and XCOMP_BV fields (for event->offset). */
+#define HDR_XSTATE_BV ((int64_t)VX_HEADER_OFFSET)
+#define HDR_XCOMP_BV  ((int64_t)VX_HEADER_OFFSET + 8)
+
 struct restore_plan {
 	bool compacted;
 	bool xrstors;
@@ -34,11 +38,21 @@ static bool bytes_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-static int header_fault(struct vx_event *event, const char *rule, const char *insn,
-			const char *what, uint64_t value)
+/* A header check failed: @value is the offending bits or qword at area byte @offset. */
+static int header_fault(struct vx_event *event, enum vx_event_cause cause, const char *rule,
+			const char *insn, const char *what, uint64_t value, int64_t offset)
 {
-	return raise_exception(event, VX_VEC_GP, rule, "%s: %s (0x%llx)", insn, what,
-			       (unsigned long long)value);
+	raise_exception(event, VX_VEC_GP, cause, rule, "%s: %s (0x%llx)", insn, what,
+			(unsigned long long)value);
+	return event_detail(event, 0, value, offset);
+}
+
+/* The XRSTORS image check that failed (its MSR is already set) sits at area byte @offset. */
+static int image_fault(struct vx_event *event, int64_t offset)
+{
+	if (event)
+		event->offset = offset;
+	return VX_FAULTED;
 }
 
 static int check_form(const struct vx_cpu *cpu, const struct restore_plan *p, const char *insn,
@@ -46,11 +60,13 @@ static int check_form(const struct vx_cpu *cpu, const struct restore_plan *p, co
 {
 	/* §5.6: XRSTORS has only the compacted form: XCOMP_BV[63] = 0 → #GP(0). */
 	if (p->xrstors && !p->compacted)
-		return header_fault(event, "arch.md §5.6", insn, "XCOMP_BV[63] = 0", p->xcomp_bv);
+		return header_fault(event, VX_CAUSE_XCOMP_BV_FORM, "arch.md §5.6", insn,
+				    "XCOMP_BV[63] = 0", p->xcomp_bv, HDR_XCOMP_BV);
 	/* §5.5: the compacted form needs XSAVEC (CPUID.(0xD,1):EAX[1]). */
 	if (p->compacted && !cpu->facts.xsavec)
-		return header_fault(event, "arch.md §5.5", insn,
-				    "XCOMP_BV[63] = 1 on a CPU without XSAVEC", p->xcomp_bv);
+		return header_fault(event, VX_CAUSE_XCOMP_BV_NO_XSAVEC, "arch.md §5.5", insn,
+				    "XCOMP_BV[63] = 1 on a CPU without XSAVEC", p->xcomp_bv,
+				    HDR_XCOMP_BV);
 	return 0;
 }
 
@@ -59,13 +75,14 @@ static int check_standard_header(const uint8_t *header, const struct restore_pla
 {
 	/* §5.5: XSTATE_BV may only hold XCR0 bits (not 63, not supervisor bits). */
 	if (p->xstate_bv & ~p->enabled)
-		return header_fault(event, "arch.md §5.5", insn, "XSTATE_BV has bits outside XCR0",
-				    p->xstate_bv & ~p->enabled);
+		return header_fault(event, VX_CAUSE_XSTATE_BV_OUTSIDE_XCR0, "arch.md §5.5", insn,
+				    "XSTATE_BV has bits outside XCR0", p->xstate_bv & ~p->enabled,
+				    HDR_XSTATE_BV);
 	/* §5.5: header bytes 8-23 (XCOMP_BV and the first reserved qword) must be zero. */
 	if (!bytes_zero(header + 8, 16))
-		return header_fault(event, "arch.md §5.5", insn,
+		return header_fault(event, VX_CAUSE_HEADER_RESERVED, "arch.md §5.5", insn,
 				    "header bytes 8-23 are not zero (bytes 16-23 qword)",
-				    load_le64(header + 16));
+				    load_le64(header + 16), HDR_XCOMP_BV);
 	return 0;
 }
 
@@ -74,18 +91,19 @@ static int check_compacted_header(const uint8_t *header, const struct restore_pl
 {
 	/* §5.5/§5.6: XCOMP_BV[62:0] ⊆ XCR0 (XCR0 | IA32_XSS for XRSTORS). */
 	if (p->format & ~p->enabled)
-		return header_fault(event, p->xrstors ? "arch.md §5.6" : "arch.md §5.5", insn,
+		return header_fault(event, VX_CAUSE_XCOMP_BV_OUTSIDE_ENABLED,
+				    p->xrstors ? "arch.md §5.6" : "arch.md §5.5", insn,
 				    "XCOMP_BV has bits of components that are not enabled",
-				    p->format & ~p->enabled);
+				    p->format & ~p->enabled, HDR_XCOMP_BV);
 	/* §5.5: XSTATE_BV ⊆ XCOMP_BV[62:0] (so XSTATE_BV[63] = 1 faults too). */
 	if (p->xstate_bv & ~p->format)
-		return header_fault(event, "arch.md §5.5", insn,
-				    "XSTATE_BV has bits that are not in XCOMP_BV",
-				    p->xstate_bv & ~p->format);
+		return header_fault(event, VX_CAUSE_XSTATE_BV_OUTSIDE_XCOMP_BV, "arch.md §5.5",
+				    insn, "XSTATE_BV has bits that are not in XCOMP_BV",
+				    p->xstate_bv & ~p->format, HDR_XSTATE_BV);
 	/* §5.5: header bytes 16-63 must be zero in the compacted form. */
 	if (!bytes_zero(header + 16, 48))
-		return header_fault(event, "arch.md §5.5", insn, "header bytes 16-63 are not zero",
-				    0);
+		return header_fault(event, VX_CAUSE_HEADER_RESERVED, "arch.md §5.5", insn,
+				    "header bytes 16-63 are not zero", 0, VX_HEADER_OFFSET + 16);
 	return 0;
 }
 
@@ -145,9 +163,10 @@ static int check_xfd(struct vx_cpu *cpu, const struct restore_plan *p, const cha
 	if (!armed)
 		return 0;
 	cpu->state.xfd_err = armed;
-	return raise_exception(event, VX_VEC_NM, "arch.md §5.9",
-			       "%s would load XFD-armed components 0x%llx (IA32_XFD 0x%llx)", insn,
-			       (unsigned long long)armed, (unsigned long long)cpu->state.xfd);
+	raise_exception(event, VX_VEC_NM, VX_CAUSE_XFD_ARMED, "arch.md §5.9",
+			"%s would load XFD-armed components 0x%llx (IA32_XFD 0x%llx)", insn,
+			(unsigned long long)armed, (unsigned long long)cpu->state.xfd);
+	return event_detail(event, VX_MSR_IA32_XFD, armed, -1);
 }
 
 static int check_mxcsr(const struct vx_cpu *cpu, const uint8_t *area, const char *insn,
@@ -156,11 +175,12 @@ static int check_mxcsr(const struct vx_cpu *cpu, const uint8_t *area, const char
 	uint32_t mxcsr = load_le32(area + VX_MXCSR_OFFSET);
 
 	/* §5.5: MXCSR bits outside the processor's MXCSR_MASK → #GP(0). */
-	if (mxcsr & ~cpu->facts.mxcsr_mask)
-		return raise_exception(event, VX_VEC_GP, "arch.md §5.5",
-				       "%s: MXCSR 0x%08x at area+24 sets bits outside MXCSR_MASK "
-				       "0x%08x",
-				       insn, mxcsr, cpu->facts.mxcsr_mask);
+	if (mxcsr & ~cpu->facts.mxcsr_mask) {
+		raise_exception(event, VX_VEC_GP, VX_CAUSE_MXCSR_RESERVED, "arch.md §5.5",
+				"%s: MXCSR 0x%08x at area+24 sets bits outside MXCSR_MASK 0x%08x",
+				insn, mxcsr, cpu->facts.mxcsr_mask);
+		return event_detail(event, 0, mxcsr & ~cpu->facts.mxcsr_mask, VX_MXCSR_OFFSET);
+	}
 	return 0;
 }
 
@@ -169,25 +189,29 @@ static int check_supervisor_values(const struct vx_cpu *cpu, const struct restor
 				   const uint8_t *area, struct vx_event *event)
 {
 	if (p->to_restore & VX_BIT(VX_COMP_CET_U)) {
-		const uint8_t *cet_u = area + component_offset(cpu, p, VX_COMP_CET_U);
+		uint32_t u = component_offset(cpu, p, VX_COMP_CET_U);
 
-		if (msr_check_cet_control(cpu, VX_MSR_IA32_U_CET, load_le64(cet_u + U_CET_OFFSET),
-					  event) ||
-		    msr_check_ssp(cpu, VX_MSR_IA32_PL3_SSP, load_le64(cet_u + PL3_SSP_OFFSET),
+		if (msr_check_cet_control(cpu, VX_MSR_IA32_U_CET,
+					  load_le64(area + u + U_CET_OFFSET), event))
+			return image_fault(event, u + U_CET_OFFSET);
+		if (msr_check_ssp(cpu, VX_MSR_IA32_PL3_SSP, load_le64(area + u + PL3_SSP_OFFSET),
 				  event))
-			return VX_FAULTED;
+			return image_fault(event, u + PL3_SSP_OFFSET);
 	}
 	if (p->to_restore & VX_BIT(VX_COMP_CET_S)) {
-		const uint8_t *cet_s = area + component_offset(cpu, p, VX_COMP_CET_S);
+		uint32_t s = component_offset(cpu, p, VX_COMP_CET_S);
 
 		for (unsigned level = 0; level < 3; level++)
 			if (msr_check_ssp(cpu, VX_MSR_IA32_PL0_SSP + level,
-					  load_le64(cet_s + 8 * level), event))
-				return VX_FAULTED;
+					  load_le64(area + s + 8 * level), event))
+				return image_fault(event, s + 8 * level);
 	}
-	if ((p->to_restore & VX_BIT(VX_COMP_PASID)) &&
-	    msr_check_pasid(cpu, load_le64(area + component_offset(cpu, p, VX_COMP_PASID)), event))
-		return VX_FAULTED;
+	if (p->to_restore & VX_BIT(VX_COMP_PASID)) {
+		uint32_t pasid = component_offset(cpu, p, VX_COMP_PASID);
+
+		if (msr_check_pasid(cpu, load_le64(area + pasid), event))
+			return image_fault(event, pasid);
+	}
 	return 0;
 }
 

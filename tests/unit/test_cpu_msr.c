@@ -639,6 +639,254 @@ static void test_cpuid_sizes(void **state)
 	tu_close(&t);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Machine-readable causes: which check failed, and the MSR, bits and area offset it looked at */
+
+#define NO_OFFSET (-1)
+
+struct cause_case {
+	const char *name;
+	const char *profile;
+	int (*run)(struct tu *t);
+	enum vx_event_cause cause;
+	uint32_t msr;
+	uint64_t bits;
+	int64_t offset;
+};
+
+/* §3.1 rule 6: APX is not in SPR's XCR0 mask. */
+static int run_xcr0_reserved(struct tu *t)
+{
+	return vx_cpu_xsetbv(t->cpu, 0, 0x80003, &t->ev);
+}
+
+/* §5.8: XSETBV at CPL 3. */
+static int run_xsetbv_cpl3(struct tu *t)
+{
+	tu_set_cpl(t, 3);
+	return vx_cpu_xsetbv(t->cpu, 0, 0x3, &t->ev);
+}
+
+/* §5.8: only XCR0 is writable. */
+static int run_xsetbv_ecx1(struct tu *t)
+{
+	return vx_cpu_xsetbv(t->cpu, 1, 0x3, &t->ev);
+}
+
+/* §5.8: XSETBV in VMX non-root always exits. */
+static int run_xsetbv_non_root(struct tu *t)
+{
+	tu_vmx(t, true, true, 0);
+	return vx_cpu_xsetbv(t->cpu, 0, 0x7, &t->ev);
+}
+
+/* §5.7: XGETBV with CR4.OSXSAVE = 0. */
+static int run_xgetbv_no_osxsave(struct tu *t)
+{
+	uint64_t v;
+
+	tu_cr4(t, 0, VX_CR4_OSXSAVE);
+	return vx_cpu_xgetbv(t->cpu, 0, &v, &t->ev);
+}
+
+/* §7.2: U_CET bits 9:6 are reserved. */
+static int run_u_cet_reserved(struct tu *t)
+{
+	return vx_cpu_wrmsr(t->cpu, VX_MSR_IA32_U_CET, 0x40, &t->ev);
+}
+
+/* §7.2: SUPPRESS (bit 11) and TRACKER (bit 10) together. */
+static int run_s_cet_conflict(struct tu *t)
+{
+	return vx_cpu_wrmsr(t->cpu, VX_MSR_IA32_S_CET, 0xC00, &t->ev);
+}
+
+/* §7.2: PL3_SSP bits 1:0 must be 0. */
+static int run_ssp_misaligned(struct tu *t)
+{
+	return vx_cpu_wrmsr(t->cpu, VX_MSR_IA32_PL3_SSP, 0x7002, &t->ev);
+}
+
+/* §7.2: PL0_SSP must be canonical. */
+static int run_ssp_noncanonical(struct tu *t)
+{
+	return vx_cpu_wrmsr(t->cpu, VX_MSR_IA32_PL0_SSP, BIT(60), &t->ev);
+}
+
+/* §3.2: IA32_XSS holds supervisor bits only; bit 1 (SSE) is reserved. */
+static int run_xss_user_bit(struct tu *t)
+{
+	return vx_cpu_wrmsr(t->cpu, VX_MSR_IA32_XSS, 0x802, &t->ev);
+}
+
+/* §7.2: Skylake-SP has no CET MSRs. */
+static int run_msr_absent(struct tu *t)
+{
+	uint64_t v;
+
+	return vx_cpu_rdmsr(t->cpu, VX_MSR_IA32_U_CET, &v, &t->ev);
+}
+
+/* §7.2: RDMSR at CPL 3. */
+static int run_rdmsr_cpl3(struct tu *t)
+{
+	uint64_t v;
+
+	tu_set_cpl(t, 3);
+	return vx_cpu_rdmsr(t->cpu, VX_MSR_IA32_XFD, &v, &t->ev);
+}
+
+/* §5.9: an AMX use with TILEDATA armed in IA32_XFD. */
+static int run_xfd_armed(struct tu *t)
+{
+	tu_xsetbv(t, 0x602E7);
+	tu_wrmsr(t, VX_MSR_IA32_XFD, BIT(VX_COMP_XTILEDATA));
+	return vx_cpu_use(t->cpu, BIT(VX_COMP_XTILECFG) | BIT(VX_COMP_XTILEDATA), &t->ev);
+}
+
+/* §5.0: CR0.TS = 1 on XSAVE. */
+static int run_cr0_ts(struct tu *t)
+{
+	tu_cr0(t, VX_CR0_TS, 0);
+	return tu_exec(t, VX_INSN_XSAVE, 0, 0x3);
+}
+
+/* §5.4: XSAVES at CPL 3. */
+static int run_xsaves_cpl3(struct tu *t)
+{
+	tu_set_cpl(t, 3);
+	return tu_exec(t, VX_INSN_XSAVES, 0, 0x3);
+}
+
+/* §5.0: an area that is not 64-byte aligned. */
+static int run_misaligned_area(struct tu *t)
+{
+	return tu_exec(t, VX_INSN_XSAVE, 32, 0x3);
+}
+
+/* §5.0: an area running past the memory window. */
+static int run_not_mapped(struct tu *t)
+{
+	return tu_exec(t, VX_INSN_XSAVE, TU_MEM_SIZE - 512, 0x3);
+}
+
+/* §5.5: standard form, XSTATE_BV[63] set (outside XCR0). */
+static int run_xstate_bv_outside_xcr0(struct tu *t)
+{
+	memset(t->buf, 0, 576);
+	tu_header(t, 0, BIT(63), 0);
+	return tu_exec(t, VX_INSN_XRSTOR, 0, 0x3);
+}
+
+/* §5.5: standard form, header bytes 16-23 not zero. */
+static int run_header_reserved(struct tu *t)
+{
+	memset(t->buf, 0, 576);
+	tu_header(t, 0, 0, 0);
+	tu_put64(t, 528, 0x10000);
+	return tu_exec(t, VX_INSN_XRSTOR, 0, 0x3);
+}
+
+/* §5.6: XRSTORS of a standard-form header. */
+static int run_xcomp_bv_form(struct tu *t)
+{
+	memset(t->buf, 0, 576);
+	tu_header(t, 0, 0x1, 0x1);
+	return tu_exec(t, VX_INSN_XRSTORS, 0, 0x3);
+}
+
+/*
+ * §5.6/§7.10: an XRSTORS CET_U image whose PL3_SSP is misaligned.  XCR0 = 0x3, XCOMP_BV =
+ * CET_U only: CET_U sits right after the header (§2.4), U_CET at 576, PL3_SSP at 584.
+ */
+static int run_xrstors_cet_image(struct tu *t)
+{
+	tu_wrmsr(t, VX_MSR_IA32_XSS, 0x1800);
+	memset(t->buf, 0, 592);
+	tu_header(t, 0, BIT(VX_COMP_CET_U), BIT(63) | BIT(VX_COMP_CET_U));
+	tu_put64(t, 584, 0x7002);
+	return tu_exec(t, VX_INSN_XRSTORS, 0, BIT(VX_COMP_CET_U));
+}
+
+static const struct cause_case cause_cases[] = {
+    {"xcr0 reserved bit 19", SPR, run_xcr0_reserved, VX_CAUSE_XCR0_INVALID, 0, BIT(19), NO_OFFSET},
+    {"xsetbv CPL3", SPR, run_xsetbv_cpl3, VX_CAUSE_CPL, 0, 0, NO_OFFSET},
+    {"xsetbv ECX=1", SPR, run_xsetbv_ecx1, VX_CAUSE_XCR_INDEX, 0, 0, NO_OFFSET},
+    {"xsetbv non-root", SPR, run_xsetbv_non_root, VX_CAUSE_VMX_XSETBV, 0, 0, NO_OFFSET},
+    {"xgetbv OSXSAVE=0", SPR, run_xgetbv_no_osxsave, VX_CAUSE_NO_XSAVE, 0, 0, NO_OFFSET},
+    {"U_CET bit 6", SPR, run_u_cet_reserved, VX_CAUSE_MSR_RESERVED_BITS, VX_MSR_IA32_U_CET, 0x40,
+     NO_OFFSET},
+    {"S_CET SUPPRESS|TRACKER", SPR, run_s_cet_conflict, VX_CAUSE_MSR_CONFLICT, VX_MSR_IA32_S_CET,
+     0xC00, NO_OFFSET},
+    {"PL3_SSP bits 1:0", SPR, run_ssp_misaligned, VX_CAUSE_MISALIGNED, VX_MSR_IA32_PL3_SSP, 0x2,
+     NO_OFFSET},
+    {"PL0_SSP noncanonical", SPR, run_ssp_noncanonical, VX_CAUSE_NONCANONICAL, VX_MSR_IA32_PL0_SSP,
+     BIT(60), NO_OFFSET},
+    {"XSS user bit", SPR, run_xss_user_bit, VX_CAUSE_MSR_RESERVED_BITS, VX_MSR_IA32_XSS, 0x2,
+     NO_OFFSET},
+    {"SKX U_CET absent", SKX, run_msr_absent, VX_CAUSE_MSR_ABSENT, VX_MSR_IA32_U_CET, 0, NO_OFFSET},
+    {"RDMSR CPL3", SPR, run_rdmsr_cpl3, VX_CAUSE_CPL, VX_MSR_IA32_XFD, 0, NO_OFFSET},
+    {"AMX use XFD-armed", SPR, run_xfd_armed, VX_CAUSE_XFD_ARMED, VX_MSR_IA32_XFD,
+     BIT(VX_COMP_XTILEDATA), NO_OFFSET},
+    {"XSAVE CR0.TS", SPR, run_cr0_ts, VX_CAUSE_CR0_TS, 0, 0, NO_OFFSET},
+    {"XSAVES CPL3", SPR, run_xsaves_cpl3, VX_CAUSE_CPL, 0, 0, NO_OFFSET},
+    {"XSAVE area+32", SPR, run_misaligned_area, VX_CAUSE_MISALIGNED, 0, 0, NO_OFFSET},
+    {"XSAVE past the window", SPR, run_not_mapped, VX_CAUSE_NOT_MAPPED, 0, 0, NO_OFFSET},
+    {"XRSTOR XSTATE_BV[63]", SPR, run_xstate_bv_outside_xcr0, VX_CAUSE_XSTATE_BV_OUTSIDE_XCR0, 0,
+     BIT(63), 512},
+    {"XRSTOR header bytes 16-23", SPR, run_header_reserved, VX_CAUSE_HEADER_RESERVED, 0, 0x10000,
+     520},
+    {"XRSTORS standard form", SPR, run_xcomp_bv_form, VX_CAUSE_XCOMP_BV_FORM, 0, 0x1, 520},
+    {"XRSTORS CET_U image PL3_SSP", SPR, run_xrstors_cet_image, VX_CAUSE_MISALIGNED,
+     VX_MSR_IA32_PL3_SSP, 0x2, 584},
+};
+
+static void test_event_causes(void **state)
+{
+	int failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cause_cases) / sizeof(cause_cases[0]); i++) {
+		const struct cause_case *c = &cause_cases[i];
+		const struct vx_event *e;
+		struct tu t;
+		int rc;
+
+		tu_open(&t, c->profile);
+		memset(&t.ev, 0, sizeof(t.ev));
+		rc = c->run(&t);
+		e = &t.ev;
+		TU_CASE_CHECK(failures, rc == VX_FAULTED, c->name, "rc %d, expected VX_FAULTED",
+			      rc);
+		TU_CASE_CHECK(failures,
+			      e->cause == c->cause && e->msr == c->msr && e->bits == c->bits &&
+				  e->offset == c->offset,
+			      c->name,
+			      "cause %s msr %#x bits %#" PRIx64 " offset %" PRId64
+			      ", expected %s %#x %#" PRIx64 " %" PRId64 " (%s)",
+			      vx_event_cause_name(e->cause), e->msr, e->bits, e->offset,
+			      vx_event_cause_name(c->cause), c->msr, c->bits, c->offset, e->reason);
+		tu_close(&t);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* One name per cause, all distinct; VX_CAUSE_COUNT and beyond have none. */
+static void test_event_cause_names(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < VX_CAUSE_COUNT; i++) {
+		const char *name = vx_event_cause_name((enum vx_event_cause)i);
+
+		TU_CHECK(name != NULL && name[0] != '\0', "cause %u has no name", i);
+		for (unsigned j = 0; j < i; j++)
+			TU_CHECK(strcmp(name, vx_event_cause_name((enum vx_event_cause)j)) != 0,
+				 "causes %u and %u are both named %s", j, i, name);
+	}
+	assert_null(vx_event_cause_name(VX_CAUSE_COUNT));
+	assert_string_equal(vx_event_cause_name(VX_CAUSE_NONE), "none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -652,6 +900,8 @@ int main(void)
 	    cmocka_unit_test(test_xss_absent_without_xsaves),
 	    cmocka_unit_test(test_msr_failed_write_keeps_value),
 	    cmocka_unit_test(test_cpuid_sizes),
+	    cmocka_unit_test(test_event_causes),
+	    cmocka_unit_test(test_event_cause_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
