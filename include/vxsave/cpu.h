@@ -258,6 +258,23 @@ VX_API int vx_cpu_xsetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t value, struc
 #define VX_MSR_IA32_PASID	0xD93u
 #define VX_MSR_IA32_XSS		0xDA0u
 
+/**
+ * Who accesses an MSR (as KVM's host_initiated): VX_MSR_GUEST is the RDMSR/WRMSR instruction
+ * executed by the processor, with its privilege check (CPL > 0 or V86 → #GP(0), §7.2);
+ * VX_MSR_HOST is the VMM/debugger/kernel-on-behalf side, which skips the privilege check
+ * whatever the processor's CPL, mode or VMX state.  Both get the existence check (an MSR the
+ * profile does not have → #GP(0)) and, for writes, every value check of §3.2, §3.3, §7.2, so no
+ * path stores a value WRMSR would refuse.
+ */
+enum vx_msr_initiator { VX_MSR_GUEST = 0, VX_MSR_HOST = 1 };
+enum vx_msr_op { VX_MSR_READ = 0, VX_MSR_WRITE = 1 };
+
+/**
+ * vx_cpu_msr_access() - the one MSR access path: read MSR @msr into *@value or write *@value
+ * to it, as @who.  Returns 0, VX_FAULTED (#GP(0) in *@event, nothing changed), or -EINVAL.
+ */
+VX_API int vx_cpu_msr_access(struct vx_cpu *cpu, enum vx_msr_initiator who, enum vx_msr_op op,
+			     uint32_t msr, uint64_t *value, struct vx_event *event);
 /** RDMSR (§7.2: #GP(0) at CPL>0 or for an MSR the profile does not have). */
 VX_API int vx_cpu_rdmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t *value, struct vx_event *event);
 /** WRMSR with the architectural value checks (§3.2, §3.3, §7.2). */
@@ -304,8 +321,10 @@ VX_API const struct vx_reg_info *vx_reg_at(unsigned index);
  * #NM with XFD_ERR if XFD-armed (§5.9), #GP(0) for an MXCSR value outside MXCSR_MASK.  Sets
  * XINUSE and XMODIFIED of the component (MXCSR alone sets only XMODIFIED[1]: XGETBV(1) derives
  * bit 1 from MXCSR, docs/cpu-model.md).  -EINVAL if @width is not the register's width or the
- * cpu does not have the register.  Supervisor-component registers (CET, PASID...) are
- * written without MSR checks: use vx_cpu_wrmsr() for architectural writes.
+ * cpu does not have the register.  Supervisor registers that are MSRs (u_cet, pl0-3_ssp,
+ * pasid) are written host-side through vx_cpu_msr_access(VX_MSR_HOST): no privilege check,
+ * but #GP(0) for a value WRMSR would refuse or an MSR the profile lacks (§7.2).  Other
+ * supervisor bytes (PT, LBR...) have no MSR in the model and are stored as given.
  */
 VX_API int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void *value,
 			  size_t width, struct vx_event *event);

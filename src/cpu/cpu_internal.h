@@ -227,6 +227,8 @@ int msr_check_cet_control(const struct vx_cpu *cpu, uint32_t msr, uint64_t value
 			  struct vx_event *event);
 int msr_check_ssp(const struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_event *event);
 int msr_check_pasid(const struct vx_cpu *cpu, uint64_t value, struct vx_event *event);
+/* The MSR whose value is @component's bytes at @offset (IA32_U_CET...), or 0 if none. */
+uint32_t msr_of_component_bytes(unsigned component, uint32_t offset);
 
 /* ---- reg.c ---- */
 uint8_t *reg_storage(struct vx_cpu *cpu, const struct vx_reg_info *reg, uint32_t *width);

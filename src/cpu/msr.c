@@ -113,6 +113,28 @@ int msr_check_pasid(const struct vx_cpu *cpu, uint64_t value, struct vx_event *e
 	return 0;
 }
 
+/* §2.5, §7.2 and SDM Vol.4: the MSRs whose value is bytes of a supervisor component. */
+static const struct component_msr {
+	uint32_t msr;
+	unsigned component;
+	uint32_t offset;
+} component_msrs[] = {
+    {VX_MSR_IA32_U_CET, VX_COMP_CET_U, U_CET_OFFSET},
+    {VX_MSR_IA32_PL3_SSP, VX_COMP_CET_U, PL3_SSP_OFFSET},
+    {VX_MSR_IA32_PL0_SSP, VX_COMP_CET_S, 0},
+    {VX_MSR_IA32_PL1_SSP, VX_COMP_CET_S, 8},
+    {VX_MSR_IA32_PL2_SSP, VX_COMP_CET_S, 16},
+    {VX_MSR_IA32_PASID, VX_COMP_PASID, 0},
+};
+
+uint32_t msr_of_component_bytes(unsigned component, uint32_t offset)
+{
+	for (size_t i = 0; i < sizeof(component_msrs) / sizeof(component_msrs[0]); i++)
+		if (component_msrs[i].component == component && component_msrs[i].offset == offset)
+			return component_msrs[i].msr;
+	return 0;
+}
+
 /* Where an MSR's value lives: a field of the state, or bytes of a component. */
 struct msr_home {
 	uint64_t *field;
@@ -140,24 +162,12 @@ static struct msr_home msr_home_of(struct vx_cpu *cpu, uint32_t msr)
 	case VX_MSR_IA32_INT_SSP_TAB:
 		h.field = &cpu->state.int_ssp_tab;
 		break;
-	case VX_MSR_IA32_U_CET:
-		h.component = VX_COMP_CET_U;
-		h.offset = U_CET_OFFSET;
-		break;
-	case VX_MSR_IA32_PL3_SSP:
-		h.component = VX_COMP_CET_U;
-		h.offset = PL3_SSP_OFFSET;
-		break;
-	case VX_MSR_IA32_PL0_SSP:
-	case VX_MSR_IA32_PL1_SSP:
-	case VX_MSR_IA32_PL2_SSP:
-		h.component = VX_COMP_CET_S;
-		h.offset = 8 * (msr - VX_MSR_IA32_PL0_SSP);
-		break;
-	case VX_MSR_IA32_PASID:
-		h.component = VX_COMP_PASID;
-		break;
 	default:
+		for (size_t i = 0; i < sizeof(component_msrs) / sizeof(component_msrs[0]); i++)
+			if (component_msrs[i].msr == msr) {
+				h.component = component_msrs[i].component;
+				h.offset = component_msrs[i].offset;
+			}
 		break;
 	}
 	return h;
@@ -191,11 +201,11 @@ static bool msr_exists(const struct vx_cpu *cpu, uint32_t msr)
 	}
 }
 
-static int check_access(const struct vx_cpu *cpu, const char *op, uint32_t msr,
-			struct vx_event *event)
+static int check_access(const struct vx_cpu *cpu, enum vx_msr_initiator who, const char *op,
+			uint32_t msr, struct vx_event *event)
 {
-	/* §7.2: RDMSR/WRMSR are privileged: CPL > 0 (and V86) → #GP(0). */
-	if (cpu_effective_cpl(cpu) > 0) {
+	/* §7.2: RDMSR/WRMSR are privileged: CPL > 0 (and V86) → #GP(0); the host is not. */
+	if (who == VX_MSR_GUEST && cpu_effective_cpl(cpu) > 0) {
 		raise_exception(event, VX_VEC_GP, VX_CAUSE_CPL, "arch.md §7.2", "%s 0x%x at CPL %u",
 				op, msr, cpu_effective_cpl(cpu));
 		return event_detail(event, msr, 0, -1);
@@ -209,14 +219,12 @@ static int check_access(const struct vx_cpu *cpu, const char *op, uint32_t msr,
 	return 0;
 }
 
-int vx_cpu_rdmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t *value, struct vx_event *event)
+static int msr_read(struct vx_cpu *cpu, enum vx_msr_initiator who, uint32_t msr, uint64_t *value,
+		    struct vx_event *event)
 {
 	struct msr_home h;
 
-	if (!cpu || !value)
-		return -EINVAL;
-	event_clear(event);
-	if (check_access(cpu, "RDMSR", msr, event))
+	if (check_access(cpu, who, "RDMSR", msr, event))
 		return VX_FAULTED;
 	h = msr_home_of(cpu, msr);
 	*value = h.field ? *h.field : load_le64(component_bytes(cpu, h.component) + h.offset);
@@ -267,14 +275,12 @@ static int check_value(const struct vx_cpu *cpu, uint32_t msr, uint64_t value,
 	}
 }
 
-int vx_cpu_wrmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_event *event)
+static int msr_write(struct vx_cpu *cpu, enum vx_msr_initiator who, uint32_t msr, uint64_t value,
+		     struct vx_event *event)
 {
 	struct msr_home h;
 
-	if (!cpu)
-		return -EINVAL;
-	event_clear(event);
-	if (check_access(cpu, "WRMSR", msr, event) || check_value(cpu, msr, value, event))
+	if (check_access(cpu, who, "WRMSR", msr, event) || check_value(cpu, msr, value, event))
 		return VX_FAULTED;
 	h = msr_home_of(cpu, msr);
 	if (h.field) {
@@ -285,4 +291,26 @@ int vx_cpu_wrmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_eve
 	/* §2.5: the component is in use while any of its values is non-zero. */
 	state_mark_by_value(cpu, h.component);
 	return 0;
+}
+
+int vx_cpu_msr_access(struct vx_cpu *cpu, enum vx_msr_initiator who, enum vx_msr_op op,
+		      uint32_t msr, uint64_t *value, struct vx_event *event)
+{
+	if (!cpu || !value || (who != VX_MSR_GUEST && who != VX_MSR_HOST) ||
+	    (op != VX_MSR_READ && op != VX_MSR_WRITE))
+		return -EINVAL;
+	event_clear(event);
+	if (op == VX_MSR_READ)
+		return msr_read(cpu, who, msr, value, event);
+	return msr_write(cpu, who, msr, *value, event);
+}
+
+int vx_cpu_rdmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t *value, struct vx_event *event)
+{
+	return vx_cpu_msr_access(cpu, VX_MSR_GUEST, VX_MSR_READ, msr, value, event);
+}
+
+int vx_cpu_wrmsr(struct vx_cpu *cpu, uint32_t msr, uint64_t value, struct vx_event *event)
+{
+	return vx_cpu_msr_access(cpu, VX_MSR_GUEST, VX_MSR_WRITE, msr, &value, event);
 }

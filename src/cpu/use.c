@@ -114,15 +114,36 @@ static void mark_after_write(struct vx_cpu *cpu, const struct vx_reg_info *reg)
 	}
 }
 
+/*
+ * A supervisor register that is an MSR (U_CET, PLn_SSP, PASID) is written host-side through the
+ * one MSR access path, with WRMSR's value checks (§7.2); other supervisor bytes (PT, LBR...)
+ * have no MSR in the model and are stored as given.
+ */
+static int set_msr_reg(struct vx_cpu *cpu, uint32_t msr, const void *value, size_t width,
+		       struct vx_event *event)
+{
+	uint64_t v;
+
+	if (width != sizeof(v))
+		return -EINVAL;
+	v = load_le64(value);
+	return vx_cpu_msr_access(cpu, VX_MSR_HOST, VX_MSR_WRITE, msr, &v, event);
+}
+
 int vx_cpu_set_reg(struct vx_cpu *cpu, const struct vx_reg_info *reg, const void *value,
 		   size_t width, struct vx_event *event)
 {
-	uint32_t room;
+	uint32_t room, msr;
 	uint8_t *bytes;
 
 	if (!cpu || !reg || !value || reg->component >= VX_COMP_LIMIT)
 		return -EINVAL;
 	event_clear(event);
+	msr = is_supervisor(cpu, reg->component)
+		  ? msr_of_component_bytes(reg->component, reg->offset)
+		  : 0;
+	if (msr)
+		return set_msr_reg(cpu, msr, value, width, event);
 	if (!is_supervisor(cpu, reg->component) && check_use(cpu, VX_BIT(reg->component), event))
 		return VX_FAULTED;
 	bytes = reg_storage(cpu, reg, &room);

@@ -8,6 +8,8 @@
  * checks that the fault changed nothing (processor state via vx_cpu_compare against a copy
  * taken before, and the memory window byte for byte).
  */
+#include <errno.h>
+
 #include "cpu_test_util.h"
 
 #define SPR  "sapphire-rapids"
@@ -887,6 +889,51 @@ static void test_event_cause_names(void **state)
 	assert_string_equal(vx_event_cause_name(VX_CAUSE_NONE), "none");
 }
 
+/* The one MSR path: the host skips the privilege check, never the existence or value checks. */
+static void test_msr_initiator(void **state)
+{
+	uint64_t v = 0x7000;
+	struct tu t;
+
+	(void)state;
+	tu_open(&t, SPR);
+	tu_set_cpl(&t, 3);
+	tu_vmx(&t, true, true, 0);
+	/* §7.2: the guest's WRMSR at CPL 3 faults; the host's write of the same value lands. */
+	assert_int_equal(
+	    vx_cpu_msr_access(t.cpu, VX_MSR_GUEST, VX_MSR_WRITE, VX_MSR_IA32_PL3_SSP, &v, &t.ev),
+	    VX_FAULTED);
+	assert_int_equal(t.ev.cause, VX_CAUSE_CPL);
+	assert_int_equal(
+	    vx_cpu_msr_access(t.cpu, VX_MSR_HOST, VX_MSR_WRITE, VX_MSR_IA32_PL3_SSP, &v, &t.ev), 0);
+	v = 0;
+	assert_int_equal(
+	    vx_cpu_msr_access(t.cpu, VX_MSR_HOST, VX_MSR_READ, VX_MSR_IA32_PL3_SSP, &v, &t.ev), 0);
+	assert_true(v == 0x7000);
+	assert_int_equal(vx_cpu_rdmsr(t.cpu, VX_MSR_IA32_PL3_SSP, &v, &t.ev), VX_FAULTED);
+	/* §7.2: the host gets WRMSR's value checks, and the value stays. */
+	v = 0x7002;
+	assert_int_equal(
+	    vx_cpu_msr_access(t.cpu, VX_MSR_HOST, VX_MSR_WRITE, VX_MSR_IA32_PL3_SSP, &v, &t.ev),
+	    VX_FAULTED);
+	assert_int_equal(t.ev.cause, VX_CAUSE_MISALIGNED);
+	/* vx_cpu_set_reg on an MSR register is the host write. */
+	assert_int_equal(vx_cpu_set_reg(t.cpu, tu_reg("pl3_ssp"), &v, 8, &t.ev), VX_FAULTED);
+	assert_int_equal(t.ev.cause, VX_CAUSE_MISALIGNED);
+	assert_true(tu_get_u64(&t, "pl3_ssp") == 0x7000);
+	assert_int_equal(vx_cpu_msr_access(t.cpu, (enum vx_msr_initiator)2, VX_MSR_READ,
+					   VX_MSR_IA32_XSS, &v, &t.ev),
+			 -EINVAL);
+	tu_close(&t);
+	/* §7.2: an MSR the profile lacks faults for the host too. */
+	tu_open(&t, SKX);
+	assert_int_equal(
+	    vx_cpu_msr_access(t.cpu, VX_MSR_HOST, VX_MSR_READ, VX_MSR_IA32_U_CET, &v, &t.ev),
+	    VX_FAULTED);
+	assert_int_equal(t.ev.cause, VX_CAUSE_MSR_ABSENT);
+	tu_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +949,7 @@ int main(void)
 	    cmocka_unit_test(test_cpuid_sizes),
 	    cmocka_unit_test(test_event_causes),
 	    cmocka_unit_test(test_event_cause_names),
+	    cmocka_unit_test(test_msr_initiator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

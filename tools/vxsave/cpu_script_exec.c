@@ -83,31 +83,12 @@ static int record_outcome(struct sg_runner *r, struct cpu_script *s, int rc,
 /* ----------------------------------------------------------------------------------------- */
 /* Reading state without side effects                                                           */
 
-/* RDMSR as a debugger would: on a copy of the processor at CPL 0, 64-bit, outside VMX. */
+/* RDMSR as a debugger would: a host-side read, whatever the processor's CPL, mode or VMX. */
 static int peek_msr(struct sg_runner *r, struct cpu_script *s, uint32_t msr, uint64_t *value,
 		    struct vx_event *event)
 {
-	struct vx_error err = VX_ERROR_INIT;
-	struct vx_cpu_control control;
-	int rc;
+	int rc = vx_cpu_msr_access(s->cpu, VX_MSR_HOST, VX_MSR_READ, msr, value, event);
 
-	if (!s->scratch) {
-		rc = vx_cpu_create(vx_cpu_profile(s->cpu), NULL, &s->scratch, &err);
-		if (rc < 0)
-			return sg_run_error(r, rc, "cannot create a scratch processor: %s",
-					    err.reason);
-	}
-	rc = vx_cpu_copy(s->scratch, s->cpu);
-	if (rc < 0)
-		return sg_run_error(r, rc, "cannot copy the processor: %s", vx_errno_name(rc));
-	vx_cpu_get_control(s->scratch, &control);
-	control.cpl = 0;
-	control.mode = VX_MODE_64BIT;
-	control.vmx_non_root = false;
-	memset(event, 0, sizeof(*event));
-	rc = vx_cpu_set_control(s->scratch, &control, event);
-	if (rc == 0)
-		rc = vx_cpu_rdmsr(s->scratch, msr, value, event);
 	if (rc < 0)
 		return sg_run_error(r, rc, "cannot read MSR %#x: %s", msr, vx_errno_name(rc));
 	return rc;
@@ -849,8 +830,6 @@ int cpu_script_run(struct cpu_script *script, struct vx_cpu *cpu,
 	if (summary)
 		*summary = (struct cpu_script_summary){counts.statements, counts.operations,
 						       counts.faults, counts.expectations};
-	vx_cpu_destroy(script->scratch);
-	script->scratch = NULL;
 	script->cpu = NULL;
 	return rc;
 }

@@ -99,8 +99,7 @@ struct cpu_script {
 	uint64_t next_base;
 	/* while running */
 	struct vx_cpu *cpu;
-	struct vx_cpu *scratch; /* for side-effect-free MSR reads (`print msr`, `expect msr`) */
-	bool faulted;		/* the outcome of the last operation that could fault */
+	bool faulted; /* the outcome of the last operation that could fault */
 	struct vx_event event;
 	bool have_value; /* the result of the last xgetbv/rdmsr */
 	uint64_t value;
