@@ -129,7 +129,8 @@ static int check_alignment(const struct vx_cpu *cpu, const struct insn_desc *d, 
 		raise_exception(event, VX_VEC_AC, VX_CAUSE_MISALIGNED, "arch.md §5.0",
 				"%s area 0x%llx is not 64-byte aligned (alignment checking on)",
 				d->name, (unsigned long long)addr);
-		event->address = addr;
+		if (event) /* events are optional (cpu.h) */
+			event->address = addr;
 		return VX_FAULTED;
 	}
 	/* §5.0: an area not aligned on 64 bytes → #GP(0). */
