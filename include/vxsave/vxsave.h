@@ -14,6 +14,8 @@
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
 
+/* The order (and, in the hygiene test, the repetition) is the point. */
+/* clang-format off */
 #include <vxsave/common.h>
 #include <vxsave/version.h>
 #include <vxsave/arch.h>
@@ -22,5 +24,6 @@
 #include <vxsave/fpu.h>
 #include <vxsave/fpu_task.h>
 #include <vxsave/fpu_signal.h>
+/* clang-format on */
 
 #endif /* VXSAVE_VXSAVE_H */

@@ -3,6 +3,8 @@
  * Header hygiene: every public header compiles on its own, twice, in strict C11, and the
  * umbrella gives the version macros the library agrees with at run time.
  */
+/* The order (and, in the hygiene test, the repetition) is the point. */
+/* clang-format off */
 #include <vxsave/common.h>
 #include <vxsave/common.h>
 #include <vxsave/arch.h>
@@ -26,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+/* clang-format on */
 
 static void test_version_matches_library(void **state)
 {
@@ -55,8 +58,8 @@ static void test_error_record_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_version_matches_library),
-		cmocka_unit_test(test_error_record_defaults),
+	    cmocka_unit_test(test_version_matches_library),
+	    cmocka_unit_test(test_error_record_defaults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

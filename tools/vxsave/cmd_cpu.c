@@ -77,7 +77,8 @@ static int append_inline(struct cpu_request *request, const char *text)
 	char *bigger;
 
 	if (total > CPU_SCRIPT_TEXT_MAX)
-		return cli_usage_error("cpu", "-e text is longer than %u bytes", CPU_SCRIPT_TEXT_MAX);
+		return cli_usage_error("cpu", "-e text is longer than %u bytes",
+				       CPU_SCRIPT_TEXT_MAX);
 	bigger = realloc(request->inline_text, total);
 	if (!bigger) {
 		cli_error("out of memory");
@@ -95,14 +96,17 @@ static int check_script_choice(struct cpu_request *request, int argc, char **arg
 {
 	if (optind < argc) {
 		if (request->script_path || request->inline_text)
-			return cli_usage_error("cpu", "unexpected argument '%s' (the script is "
-						      "already given)", argv[optind]);
+			return cli_usage_error("cpu",
+					       "unexpected argument '%s' (the script is "
+					       "already given)",
+					       argv[optind]);
 		request->script_path = argv[optind++];
 	}
 	if (optind < argc)
 		return cli_extra_arguments("cpu", optind, argc, argv);
 	if (request->script_path && request->inline_text)
-		return cli_usage_error("cpu", "give the script once: --script FILE, -e TEXT or FILE");
+		return cli_usage_error("cpu",
+				       "give the script once: --script FILE, -e TEXT or FILE");
 	if (!request->script_path && !request->inline_text)
 		return cli_usage_error("cpu", "no script: give --script FILE, -e TEXT or FILE");
 	if (request->script_path && strcmp(request->script_path, "-") == 0 &&
@@ -117,13 +121,13 @@ static int check_script_choice(struct cpu_request *request, int argc, char **arg
 static int parse_cpu_options(int argc, char **argv, struct cpu_request *request)
 {
 	static const struct option options[] = {
-		CLI_SOURCE_LONG_OPTIONS,
-		{"script", required_argument, NULL, OPT_SCRIPT},
-		{"execute", required_argument, NULL, 'e'},
-		{"trace", no_argument, NULL, OPT_TRACE},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    CLI_SOURCE_LONG_OPTIONS,
+	    {"script", required_argument, NULL, OPT_SCRIPT},
+	    {"execute", required_argument, NULL, 'e'},
+	    {"trace", no_argument, NULL, OPT_TRACE},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt, rc;
 
@@ -240,12 +244,13 @@ static int run_on_profile(const struct cpu_request *request, struct cpu_script *
 	}
 	if (!request->quiet)
 		printf("%s: %u statement%s, %u operation%s (%u faulted), %u expectation%s held on "
-		       "%s\n", name, summary.statements, summary.statements == 1 ? "" : "s",
+		       "%s\n",
+		       name, summary.statements, summary.statements == 1 ? "" : "s",
 		       summary.instructions, summary.instructions == 1 ? "" : "s", summary.faults,
 		       summary.expectations, summary.expectations == 1 ? "" : "s",
-		       profile.name[0] ? profile.name
-				       : cli_source_describe(&request->source, described,
-							     sizeof(described)));
+		       profile.name[0]
+			   ? profile.name
+			   : cli_source_describe(&request->source, described, sizeof(described)));
 	return CLI_EXIT_OK;
 }
 
