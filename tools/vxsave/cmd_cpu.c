@@ -163,8 +163,7 @@ static int parse_cpu_options(int argc, char **argv, struct cpu_request *request)
 	return check_script_choice(request, argc, argv);
 }
 
-/* The whole script file; NULL after printing why. */
-static char *read_script(const char *path, size_t *length)
+char *cli_read_script(const char *path, size_t *length)
 {
 	bool from_stdin = strcmp(path, "-") == 0;
 	FILE *file = from_stdin ? stdin : fopen(path, "r");
@@ -208,7 +207,7 @@ static char *read_script(const char *path, size_t *length)
 	return NULL;
 }
 
-static void report_script_error(const char *name, const struct vx_error *err)
+void cli_report_script_error(const char *name, const struct vx_error *err)
 {
 	const char *reason = err->reason[0] ? err->reason : vx_errno_name(err->code);
 
@@ -239,7 +238,7 @@ static int run_on_profile(const struct cpu_request *request, struct cpu_script *
 	vx_cpu_destroy(cpu);
 	if (rc < 0) {
 		fflush(stdout);
-		report_script_error(name, &err);
+		cli_report_script_error(name, &err);
 		return CLI_EXIT_FAILURE;
 	}
 	if (!request->quiet)
@@ -272,7 +271,7 @@ int cli_cmd_cpu(int argc, char **argv)
 	}
 	if (request.script_path) {
 		name = strcmp(request.script_path, "-") == 0 ? "<stdin>" : request.script_path;
-		text = read_script(request.script_path, &length);
+		text = cli_read_script(request.script_path, &length);
 		if (!text)
 			return CLI_EXIT_FAILURE;
 	} else {
@@ -286,7 +285,7 @@ int cli_cmd_cpu(int argc, char **argv)
 	rc = cpu_script_parse(text, length, &options, &script, &err);
 	free(text);
 	if (rc < 0) {
-		report_script_error(name, &err);
+		cli_report_script_error(name, &err);
 		return CLI_EXIT_FAILURE;
 	}
 	rc = run_on_profile(&request, script, name, &options);

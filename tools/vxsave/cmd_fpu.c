@@ -6,16 +6,22 @@
  * (linux-fpu.md §2).  Text or JSON with the same numbers.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vxsave/fpu.h>
 
 #include "cli.h"
+#include "cmd_cpu.h"
 #include "cmd_fpu.h"
+#include "cpu_script.h"
+#include "fpu_script.h"
 #include "json_output.h"
+#include "script_grammar.h"
 #include "source.h"
 
-enum fpu_option { OPT_DESIGN = CLI_OPT_FIRST_LOCAL };
+enum fpu_option { OPT_DESIGN = CLI_OPT_FIRST_LOCAL, OPT_TRACE };
 
 /* ALIGN(offsetof(struct fpstate, regs), 64): the fpstate header before the image (§5.3, §6). */
 #define FPSTATE_HEADER_BYTES 64u
@@ -24,11 +30,15 @@ struct fpu_request {
 	struct cli_source source;
 	struct vx_fpu_config config;
 	bool json;
+	bool trace;
+	bool quiet;
+	const char *script; /* `vxsave fpu SCRIPT` */
 };
 
 void cli_usage_fpu(FILE *out)
 {
 	fputs("Usage: vxsave fpu boot [SOURCE] [--design DESIGN] [--json]\n"
+	      "       vxsave fpu [SOURCE] [--design DESIGN] [--trace] [--quiet] SCRIPT|-\n"
 	      "\n"
 	      "Boot the modelled Linux FPU framework (6.17-6.18) on one CPU: print the kernel's\n"
 	      "'x86/fpu:' boot log exactly as dmesg shows it (without timestamps), then the\n"
@@ -36,6 +46,12 @@ void cli_usage_fpu(FILE *out)
 	      "IA32_XSS and IA32_XFD values every CPU is programmed with, init_fpstate, and the\n"
 	      "FPU memory per host thread and per vCPU.  A CPU on which the kernel turns XSAVE\n"
 	      "off shows the kernel's message and the legacy sizes.\n"
+	      "\n"
+	      "With a SCRIPT: run a cpu script (docs/cpu-script.md) that may also use the fpu\n"
+	      "statements below (docs/fpu-script.md): boot a machine, create processes and\n"
+	      "tasks, schedule them, arch_prctl, user-mode use of components (#NM, realloc,\n"
+	      "SIGILL), print and expect fpstate fields.  Cpu statements run on a processor\n"
+	      "of their own.\n"
 	      "\n",
 	      out);
 	cli_source_usage(out);
@@ -46,8 +62,16 @@ void cli_usage_fpu(FILE *out)
 	      "                       all-tasks    CET_S in every task's default features\n"
 	      "                       guest-only   in IA32_XSS and guest fpstates only (default;\n"
 	      "                                    the merged 6.17+ design)\n"
-	      "      --json           print one JSON object instead of the text\n"
-	      "  -h, --help           show this help and exit\n",
+	      "      --json           print one JSON object instead of the text (boot)\n"
+	      "      --trace          print every statement before it runs (SCRIPT)\n"
+	      "  -q, --quiet          print only what print/echo ask for and errors (SCRIPT)\n"
+	      "  -h, --help           show this help and exit\n"
+	      "\n"
+	      "fpu statements:\n",
+	      out);
+	sg_print_statements(out, &fpu_script_table);
+	fputs("\nExit status: 0 success (every expectation held); 1 script error\n"
+	      "(FILE:LINE: reason), failed expectation or unusable CPU source; 2 usage error.\n",
 	      out);
 }
 
@@ -64,19 +88,21 @@ static int parse_design(struct fpu_request *request, const char *text)
 	return 0;
 }
 
-static int parse_boot_options(int argc, char **argv, struct fpu_request *request)
+static int parse_fpu_options(int argc, char **argv, struct fpu_request *request, bool script)
 {
 	static const struct option options[] = {
 	    CLI_SOURCE_LONG_OPTIONS,
 	    {"design", required_argument, NULL, OPT_DESIGN},
 	    {"json", no_argument, NULL, CLI_OPT_JSON},
+	    {"trace", no_argument, NULL, OPT_TRACE},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hq", options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			cli_usage_fpu(stdout);
@@ -87,7 +113,14 @@ static int parse_boot_options(int argc, char **argv, struct fpu_request *request
 				return rc;
 			break;
 		case CLI_OPT_JSON:
-			request->json = true;
+		case OPT_TRACE:
+		case 'q':
+			if ((opt == CLI_OPT_JSON) == script)
+				return cli_usage_error("fpu", "%s is for %s", argv[optind - 1],
+						       script ? "fpu boot" : "scripts");
+			request->json |= opt == CLI_OPT_JSON;
+			request->trace |= opt == OPT_TRACE;
+			request->quiet |= opt == 'q';
 			break;
 		default:
 			rc = cli_source_option(&request->source, "fpu", opt, optarg);
@@ -96,6 +129,14 @@ static int parse_boot_options(int argc, char **argv, struct fpu_request *request
 			return rc ? rc : cli_getopt_failure("fpu", opt, argc, argv);
 		}
 	}
+	if (script && optind < argc)
+		request->script = argv[optind++];
+	if (script && !request->script)
+		return cli_usage_error("fpu", "no script: give SCRIPT or -");
+	/* `vxsave fpu reboot`: neither the boot action nor a script file */
+	if (script && strcmp(request->script, "-") != 0 && access(request->script, F_OK) != 0)
+		return cli_usage_error("fpu", "unknown action '%s' (boot) and no such script file",
+				       request->script);
 	if (optind < argc)
 		return cli_extra_arguments("fpu", optind, argc, argv);
 	return cli_source_finish(&request->source, "fpu");
@@ -356,7 +397,7 @@ static int cmd_fpu_boot(int argc, char **argv)
 	int rc;
 
 	vx_fpu_config_init(&request.config);
-	rc = parse_boot_options(argc, argv, &request);
+	rc = parse_fpu_options(argc, argv, &request, false);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	rc = cli_source_load(&request.source, &profile);
@@ -374,15 +415,95 @@ static int cmd_fpu_boot(int argc, char **argv)
 	return rc;
 }
 
+/* ----------------------------------------------------------------------------------------- */
+/* vxsave fpu SCRIPT                                                                            */
+
+static void print_summary(const char *name, const struct cpu_script_summary *summary,
+			  const struct vx_profile *profile)
+{
+	printf("%s: %u statement%s, %u operation%s (%u faulted), %u expectation%s held on %s\n",
+	       name, summary->statements, summary->statements == 1 ? "" : "s",
+	       summary->instructions, summary->instructions == 1 ? "" : "s", summary->faults,
+	       summary->expectations, summary->expectations == 1 ? "" : "s",
+	       profile->name[0] ? profile->name : "(unnamed)");
+}
+
+static int run_script(const struct fpu_request *request, const char *name,
+		      struct cpu_script *script, struct fpu_script_context *context,
+		      const struct cpu_script_options *options)
+{
+	struct cpu_script_summary summary;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_cpu *cpu = NULL;
+	int rc;
+
+	if (vx_cpu_create(context->profile, NULL, &cpu, &err) < 0) {
+		cli_vx_error("cannot create the model processor", &err);
+		return CLI_EXIT_FAILURE;
+	}
+	rc = cpu_script_run(script, cpu, options, &summary, &err);
+	vx_cpu_destroy(cpu);
+	if (rc < 0) {
+		fflush(stdout);
+		cli_report_script_error(name, &err);
+		return CLI_EXIT_FAILURE;
+	}
+	if (!request->quiet)
+		print_summary(name, &summary, context->profile);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_fpu_script(int argc, char **argv)
+{
+	struct fpu_request request = {.source = CLI_SOURCE_INIT};
+	struct fpu_script_context context = {0};
+	struct cpu_script_extension extension = {&fpu_script_table, &context};
+	struct cpu_script_options options = {.extensions = &extension, .extension_count = 1};
+	struct vx_error err = VX_ERROR_INIT;
+	struct cpu_script *script = NULL;
+	struct vx_profile profile;
+	const char *name;
+	size_t length = 0;
+	char *text;
+	int rc;
+
+	vx_fpu_config_init(&request.config);
+	rc = parse_fpu_options(argc, argv, &request, true);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = cli_source_load(&request.source, &profile);
+	if (rc)
+		return rc;
+	name = strcmp(request.script, "-") == 0 ? "<stdin>" : request.script;
+	text = cli_read_script(request.script, &length);
+	if (!text)
+		return CLI_EXIT_FAILURE;
+	options.trace = request.trace;
+	options.quiet = request.quiet;
+	options.out = stdout;
+	rc = cpu_script_parse(text, length, &options, &script, &err);
+	free(text);
+	if (rc < 0) {
+		cli_report_script_error(name, &err);
+		return CLI_EXIT_FAILURE;
+	}
+	context.profile = &profile;
+	context.config = request.config;
+	rc = run_script(&request, name, script, &context, &options);
+	fpu_script_context_clear(&context);
+	cpu_script_free(script);
+	return rc;
+}
+
 int cli_cmd_fpu(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("fpu", "missing action (boot)");
+		return cli_usage_error("fpu", "missing action (boot) or SCRIPT");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cli_usage_fpu(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (strcmp(argv[1], "boot") != 0)
-		return cli_usage_error("fpu", "unknown action '%s' (boot)", argv[1]);
-	return cmd_fpu_boot(argc - 1, argv + 1);
+	if (strcmp(argv[1], "boot") == 0)
+		return cmd_fpu_boot(argc - 1, argv + 1);
+	return cmd_fpu_script(argc, argv);
 }
