@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where a KVM flavour differs from upstream 6.18: one row per difference (issue 8: "each
+ * difference is one named, documented quirk in a table, never a silent special case").  The
+ * PVM rows were measured on the development machines (../shared/spec/host-kvm.md) and are
+ * re-checked by the real-KVM differential tests, which print the quirk they depend on.
+ */
+#include "kvm/kvm_internal.h"
+
+static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
+    [VX_KVM_QUIRK_PVM_SUPPORTED_CPUID_SPARSE] =
+	{"pvm-supported-cpuid-sparse", VX_KVM_PVM,
+	 "KVM_GET_SUPPORTED_CPUID reports the host's features filtered by kvm_cpu_caps "
+	 "(kvm.md §2.1-§2.2)",
+	 "leaf 1 ECX lacks SSE3, XSAVE and AVX; leaf 0xD.1 is all zero",
+	 "host-kvm.md, Host-side ABI"},
+    [VX_KVM_QUIRK_PVM_CPUID_OVERRIDE] =
+	{"pvm-cpuid-override", VX_KVM_PVM,
+	 "KVM_GET_CPUID2 returns the entries KVM_SET_CPUID2 stored, runtime bits applied "
+	 "(kvm.md §1.4, §2.4)",
+	 "KVM_GET_CPUID2 returns PVM's own leaf 1 ECX, leaf 7.0/7.1 and 0xD.1 EAX whatever "
+	 "was set",
+	 "host-kvm.md, Host-side ABI"},
+    [VX_KVM_QUIRK_PVM_XSS_HOST_WRITE_FAILS] =
+	{"pvm-xss-host-write-fails", VX_KVM_PVM,
+	 "host KVM_SET_MSRS(IA32_XSS, 0) succeeds when XSS is advertised; other values "
+	 "are checked against guest_supported_xss (kvm.md §3.2)",
+	 "host KVM_SET_MSRS of IA32_XSS fails for every value, 0 included; reads give 0",
+	 "host-kvm.md, Host-side ABI"},
+    [VX_KVM_QUIRK_PVM_NO_CET] =
+	{"pvm-no-cet", VX_KVM_PVM,
+	 "SHSTK/IBT offered when the host and the vendor controls allow it; CET MSRs exist "
+	 "for vCPUs with the caps (kvm.md §1.3, §3.2)",
+	 "no SHSTK/IBT caps; host KVM_GET/SET_MSRS of every CET MSR fail; none is in "
+	 "KVM_GET_MSR_INDEX_LIST",
+	 "host-kvm.md, Host-side ABI"},
+    [VX_KVM_QUIRK_PVM_GUEST_XSTATE_MSRS_GP] =
+	{"pvm-guest-xstate-msrs-gp", VX_KVM_PVM,
+	 "guest RDMSR/WRMSR of XSS/XFD/XFD_ERR follow the per-MSR rules of kvm.md §3.2",
+	 "guest RDMSR/WRMSR of IA32_XSS, IA32_XFD, IA32_XFD_ERR raise #GP(0) at CPL0 and "
+	 "CPL3",
+	 "host-kvm.md, What the guest sees"},
+    [VX_KVM_QUIRK_PVM_CPL3_NATIVE] =
+	{"pvm-cpl3-native", VX_KVM_PVM,
+	 "guest XCR0 and CR4.OSXSAVE govern guest user code (kvm.md §4, §6.2)",
+	 "CPL3 guest code runs natively with the machine's physical XCR0 (XGETBV(0) reads "
+	 "the host's XCR0; XSAVES/XRSTORS give #UD)",
+	 "host-kvm.md, How guest code runs"},
+};
+
+const struct vx_kvm_quirk_info *vx_kvm_quirk_info(enum vx_kvm_quirk quirk)
+{
+	return (unsigned)quirk < VX_KVM_QUIRK_COUNT ? &quirks[quirk] : NULL;
+}
+
+uint64_t vx_kvm_flavour_quirks(enum vx_kvm_flavour flavour)
+{
+	uint64_t mask = 0;
+
+	for (unsigned i = 0; i < VX_KVM_QUIRK_COUNT; i++)
+		if (quirks[i].flavour == flavour)
+			mask |= VX_BIT(i);
+	return mask;
+}
