@@ -55,6 +55,17 @@ struct vx_kvm_vmcs_cet {
 	uint64_t int_ssp_tab;
 };
 
+/*
+ * The kvm-* designs' own copy of the guest's PL0-2_SSP (issue 8): where KVM keeps them while
+ * they are not in the hardware MSRs.  @loaded: the guest's values are in the MSRs of the CPU
+ * the vCPU's thread runs on; @passthrough: kvm-lazy has stopped intercepting writes.
+ */
+struct vx_kvm_cet_sw {
+	uint64_t pl_ssp[3];
+	bool loaded;
+	bool passthrough;
+};
+
 struct vx_kvm_vcpu {
 	struct vx_kvm_vm *vm;
 	unsigned id;
@@ -76,6 +87,7 @@ struct vx_kvm_vcpu {
 	bool xfd_no_write_intercept;
 	struct vx_fpu_guest gfpu;
 	struct vx_kvm_vmcs_cet vmcs;
+	struct vx_kvm_cet_sw cet_sw;
 	/* Why each feature is (not) a cap: the §1.4 rule that decided it. */
 	const char *why[VX_KVM_MAX_FEATURES];
 };
