@@ -10,6 +10,8 @@
  *   fpu.h     the host FPU framework: the booted system, feature sets and sizes
  *   fpu_task.h  tasks and processes on model CPUs, permissions, XFD, guest fpstates
  *   fpu_signal.h  signal frames and sigreturn, ptrace regsets, the core-dump layout note
+ *   kvm.h     the KVM module: caps, supported CPUID, VMs and vCPUs, the CET_S designs
+ *   kvm_regs.h  a vCPU's XCR0, MSRs, ONE_REG and the XSAVE uABI
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -24,6 +26,8 @@
 #include <vxsave/fpu.h>
 #include <vxsave/fpu_task.h>
 #include <vxsave/fpu_signal.h>
+#include <vxsave/kvm.h>
+#include <vxsave/kvm_regs.h>
 /* clang-format on */
 
 #endif /* VXSAVE_VXSAVE_H */

@@ -19,6 +19,10 @@
 #include <vxsave/fpu_task.h>
 #include <vxsave/fpu_signal.h>
 #include <vxsave/fpu_signal.h>
+#include <vxsave/kvm.h>
+#include <vxsave/kvm.h>
+#include <vxsave/kvm_regs.h>
+#include <vxsave/kvm_regs.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 
