@@ -320,6 +320,14 @@ VX_API int vx_fpu_guest_set_reg(struct vx_fpu_task *task, struct vx_fpu_guest *g
 VX_API int vx_fpu_guest_get_reg(struct vx_fpu_task *task, struct vx_fpu_guest *gfpu,
 				const struct vx_reg_info *reg, void *value, size_t width,
 				struct vx_error *err);
+/**
+ * vx_fpu_guest_cpu() - the FPU part of vcpu_enter_guest() for running @task with @gfpu
+ * installed: switch_fpu_return() if TIF_NEED_FPU_LOAD (the guest fpstate reloaded after a
+ * preemption), then the model CPU the guest code runs on.  NULL with @err set if @gfpu is not
+ * installed or @task is not running.
+ */
+VX_API struct vx_cpu *vx_fpu_guest_cpu(struct vx_fpu_task *task, struct vx_fpu_guest *gfpu,
+				       struct vx_error *err);
 
 #ifdef __cplusplus
 }

@@ -212,3 +212,11 @@ int vx_fpu_guest_get_reg(struct vx_fpu_task *task, struct vx_fpu_guest *gfpu,
 		return vx_error_set(err, rc, NULL, "cannot read %s", reg ? reg->name : "?");
 	return 0;
 }
+
+struct vx_cpu *vx_fpu_guest_cpu(struct vx_fpu_task *task, struct vx_fpu_guest *gfpu,
+				struct vx_error *err)
+{
+	if (guest_ready(task, gfpu, err) != 0)
+		return NULL;
+	return task->machine->percpu[task->cpu].cpu;
+}
