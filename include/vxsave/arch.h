@@ -256,12 +256,62 @@ struct vx_cpuid_regs {
 #define VX_PROFILE_SLOTS      81
 
 /**
+ * struct vx_xsave_component - CPUID.(0xD,i) of one state component i = 2..62, typed (§1.4).
+ * @size:       EAX: its size in bytes, in either format.
+ * @offset:     EBX: its offset in the standard format (0 for a supervisor component).
+ * @supervisor: ECX[0]: an IA32_XSS component (§2.1).
+ * @align64:    ECX[1]: it starts on a 64-byte boundary in the compacted format (§2.4).
+ * @xfd:        ECX[2]: IA32_XFD may arm it (§3.3).
+ */
+struct vx_xsave_component {
+	uint32_t size;
+	uint32_t offset;
+	bool supervisor;
+	bool align64;
+	bool xfd;
+};
+
+/**
+ * struct vx_xsave_view - leaf 0xD decoded once (arch.md §1.2-§1.4): what layouts, rules and
+ * the cpu layer read instead of the raw sub-leaves.  Every field is the raw leaf as
+ * vx_profile_leaf() returns it (zeros when leaf 0xD lies above CPUID.0:EAX), typed:
+ * @xsave:          CPUID.1:ECX[26]: XSAVE exists, so leaf 0xD means something (§1.1).
+ * @xcr0_mask:      0xD.0 EDX:EAX, the XCR0 bits that may be set (§1.2).
+ * @enabled_size:   0xD.0 EBX, the standard size for the XCR0 in force at capture.
+ * @max_size:       0xD.0 ECX, the standard size for every bit of @xcr0_mask.
+ * @xsaveopt, @xsavec, @xgetbv1, @xsaves, @xfd: 0xD.1 EAX bits 0-4 (§1.3).
+ * @compacted_size: 0xD.1 EBX, the compacted size of XCR0 | IA32_XSS in force at capture.
+ * @xss_mask:       0xD.1 EDX:ECX, the IA32_XSS bits that may be set (§1.3).
+ * @component:      sub-leaf i for i = 2..62.  Entries 0 and 1 are always zero: sub-leaves 0
+ *                  and 1 are the fields above, and x87 and SSE have the fixed legacy geometry
+ *                  (§2.2; vx_profile_component() returns it).
+ * The masks are as CPUID reports them; vx_profile_xcr0_supported() and
+ * vx_profile_xss_supported() apply the @xsave and @xsaves conditions.  Reserved bits (0xD.i
+ * ECX[31:3] and EDX) are not kept: vx_profile_diagnose() reads them from the raw leaves.
+ */
+struct vx_xsave_view {
+	bool xsave;
+	uint64_t xcr0_mask;
+	uint32_t enabled_size;
+	uint32_t max_size;
+	bool xsaveopt, xsavec, xgetbv1, xsaves, xfd;
+	uint32_t compacted_size;
+	uint64_t xss_mask;
+	struct vx_xsave_component component[VX_COMP_LIMIT];
+};
+
+/**
  * struct vx_profile - a CPU as vxsave sees it: raw CPUID leaves plus a little metadata.
  * Plain data: copy it, compare it, keep several at once.  Every derived value (vendor, feature
  * flags, component sizes and offsets, layouts) is computed from the leaves by the accessors.
  *
  * @name, @description, @source: identification; @source says where the values come from.
  * @leaves:         raw CPUID results, indexed by vx_profile_slot(); absent leaves are zero.
+ *                  Write them with vx_profile_set_leaf() or vx_profile_from_xsave_view(); after
+ *                  writing them directly, call vx_profile_decode_xsave().
+ * @xsave:          leaf 0xD decoded from @leaves (struct vx_xsave_view), read-only: every
+ *                  function that builds or changes a profile decodes it again, so the raw and
+ *                  the typed view always agree.  Layouts and sizes read it, not the leaves.
  * @xcr0_at_capture, @xss_at_capture: XCR0 / IA32_XSS in force when the leaves were read
  *                  (the dynamic sizes 0xD.0 EBX and 0xD.1 EBX depend on them).  XCR0 = 0 means
  *                  unknown (a real XCR0 always has bit 0); @xss_known says whether
@@ -275,6 +325,7 @@ struct vx_profile {
 	char description[VX_PROFILE_DESC_MAX];
 	char source[VX_PROFILE_SOURCE_MAX];
 	struct vx_cpuid_regs leaves[VX_PROFILE_SLOTS];
+	struct vx_xsave_view xsave;
 	uint64_t xcr0_at_capture;
 	uint64_t xss_at_capture;
 	bool xss_known;
@@ -289,9 +340,26 @@ VX_API void vx_profile_sanitize_text(struct vx_profile *profile);
 VX_API int vx_profile_slot(uint32_t leaf, uint32_t subleaf);
 /** The (leaf, subleaf) kept in @slot; returns false if @slot is out of range. */
 VX_API bool vx_profile_slot_leaf(unsigned slot, uint32_t *leaf, uint32_t *subleaf);
-/** Store one leaf; -ENOENT if profiles do not keep (@leaf, @subleaf). */
+/** Store one leaf (and decode @xsave again); -ENOENT if profiles do not keep the leaf. */
 VX_API int vx_profile_set_leaf(struct vx_profile *profile, uint32_t leaf, uint32_t subleaf,
 			       const struct vx_cpuid_regs *regs);
+/**
+ * vx_profile_decode_xsave() - decode @profile->leaves into @profile->xsave: the one leaf-0xD
+ * decoder.  The library calls it whenever it changes leaves; call it after writing
+ * @profile->leaves yourself.
+ */
+VX_API void vx_profile_decode_xsave(struct vx_profile *profile);
+/**
+ * vx_profile_from_xsave_view() - write leaf 0xD of @profile from a typed @view (tests build
+ * profiles as designated initializers this way): sub-leaves 0, 1 and 2..62 from the view's
+ * fields (reserved bits and sub-leaf 63 zero), CPUID.1:ECX[26] XSAVE = @view->xsave, and
+ * CPUID.0:EAX raised to 0xD if it was lower, so the leaf exists.  Other leaves and the
+ * metadata are kept.  Afterwards @profile->xsave equals @view.  -EINVAL, with @profile
+ * unchanged and @err naming the field, when @view->component[0] or [1] is not zero or the
+ * leaf fails vx_profile_check_xsave_leaves().
+ */
+VX_API int vx_profile_from_xsave_view(struct vx_profile *profile,
+				      const struct vx_xsave_view *view, struct vx_error *err);
 /**
  * vx_profile_leaf() - what CPUID(@leaf, @subleaf) returns on this CPU: zeros for leaves the
  * profile does not keep or that lie above the maximum leaf of their range.

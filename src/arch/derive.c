@@ -593,9 +593,9 @@ static void set_mask(struct vx_profile *p, uint32_t subleaf, uint64_t mask)
 static void rederive_xsave_leaf(struct vx_profile *p, const struct vx_profile *base,
 				unsigned actions)
 {
-	struct vx_cpuid_regs d0 = vx_profile_leaf(base, 0xD, 0), d1 = vx_profile_leaf(base, 0xD, 1);
-	uint64_t xcr0 = (uint64_t)d0.edx << 32 | d0.eax;
-	uint64_t xss = (uint64_t)d1.edx << 32 | d1.ecx;
+	/* The masks as CPUID reports them (§1.2, §1.3), before the XSAVE/XSAVES conditions. */
+	uint64_t xcr0 = base->xsave.xcr0_mask;
+	uint64_t xss = base->xsave.xss_mask;
 	uint64_t gone = orphaned_components(base, p);
 	bool xsavec, xsaves;
 	int slot;
@@ -626,6 +626,8 @@ static void rederive_xsave_leaf(struct vx_profile *p, const struct vx_profile *b
 	if (p->xcr0_at_capture)
 		p->xcr0_at_capture &= xcr0;
 	p->xss_at_capture &= xss;
+	/* The sizes below are computed from the typed view of the leaves written above. */
+	vx_profile_decode_xsave(p);
 
 	slot = vx_profile_slot(0xD, 0);
 	/* §1.2: ECX = standard size of every XCR0 bit; EBX = of the XCR0 in force. */
@@ -715,6 +717,7 @@ int vx_profile_derive(struct vx_profile *profile, const char *text, struct vx_er
 				clear_leaf(&result, toggles[t].leaves[l]);
 	}
 	rederive_xsave_leaf(&result, profile, actions);
+	vx_profile_decode_xsave(&result);
 	describe(&result, profile, &st);
 	*profile = result;
 	return 0;

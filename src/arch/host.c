@@ -118,6 +118,7 @@ int vx_profile_from_cpuid(struct vx_profile *profile, vx_cpuid_fn cpuid, void *c
 			memset(&regs, 0, sizeof(regs));
 		fresh.leaves[slot] = regs;
 	}
+	vx_profile_decode_xsave(&fresh);
 	*profile = fresh;
 	return 0;
 }
@@ -215,7 +216,7 @@ static unsigned bit_count(uint64_t mask)
 static bool host_infer_xss(const struct vx_profile *profile, uint64_t xcr0, uint64_t *xss)
 {
 	uint64_t xss_mask = vx_profile_xss_supported(profile);
-	uint32_t reported = vx_profile_leaf(profile, 0xD, 1).ebx;
+	uint32_t reported = profile->xsave.compacted_size;
 	uint64_t subset = 0, found = 0;
 	unsigned matches = 0;
 

@@ -7,6 +7,9 @@
  * out of order with respect to their numbers; anchors.md pain 14).
  * Compacted: components of the mask are packed in ascending order after the 576-byte
  * legacy region and header, each one rounded up to 64 bytes when CPUID.(0xD,i).ECX[1] says so.
+ *
+ * Everything here reads the profile's decoded leaf 0xD (struct vx_xsave_view, profile.c),
+ * never the raw sub-leaves.
  */
 #include <errno.h>
 #include <string.h>
@@ -34,16 +37,15 @@ static uint64_t standard_end(const struct vx_profile *profile, uint64_t xcr0)
 	uint64_t size = VX_EXTENDED_OFFSET;
 
 	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
-		struct vx_component_desc d;
+		const struct vx_xsave_component *c = &profile->xsave.component[i];
 
 		if (!(xcr0 & VX_BIT(i)))
 			continue;
-		vx_profile_component(profile, i, &d);
 		/* Supervisor components never appear in the standard format (§2.4). */
-		if (d.supervisor || d.size == 0)
+		if (c->supervisor || c->size == 0)
 			continue;
-		if ((uint64_t)d.standard_offset + d.size > size)
-			size = (uint64_t)d.standard_offset + d.size;
+		if ((uint64_t)c->offset + c->size > size)
+			size = (uint64_t)c->offset + c->size;
 	}
 	return size;
 }
@@ -60,16 +62,15 @@ static uint64_t compacted_walk(const struct vx_profile *profile, uint64_t mask, 
 	uint64_t offset = VX_EXTENDED_OFFSET;
 
 	for (unsigned i = 2; i < VX_COMP_LIMIT; i++) {
-		struct vx_cpuid_regs r;
+		const struct vx_xsave_component *c = &profile->xsave.component[i];
 
 		if (!(mask & VX_BIT(i)))
 			continue;
-		r = vx_profile_leaf(profile, 0xD, i);
-		if (r.ecx & 2u) /* §1.4 ECX[1]: starts on a 64-byte boundary */
+		if (c->align64) /* §1.4 ECX[1]: starts on a 64-byte boundary */
 			offset = round_up_64(offset);
 		if (i == component && offset_of_component)
 			*offset_of_component = offset;
-		offset += r.eax;
+		offset += c->size;
 	}
 	return offset;
 }
@@ -94,8 +95,8 @@ uint32_t vx_compacted_offset(const struct vx_profile *profile, uint64_t mask, un
 	return saturate(offset);
 }
 
-int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
-		      struct vx_layout *layout, struct vx_error *err)
+int vx_layout_compute(const struct vx_profile *profile, uint64_t features, struct vx_layout *layout,
+		      struct vx_error *err)
 {
 	uint64_t supported = vx_profile_xcr0_supported(profile) | vx_profile_xss_supported(profile);
 	uint64_t unknown = features & ~supported;
@@ -156,9 +157,9 @@ int vx_layout_compute(const struct vx_profile *profile, uint64_t features,
 	/* The bounds above keep both within VX_XSAVE_AREA_MAX. */
 	result.standard_size = (uint32_t)standard;
 	result.compacted_size = (uint32_t)compacted;
-	result.cpuid_enabled_standard_size = vx_profile_leaf(profile, 0xD, 0).ebx;
-	result.cpuid_max_standard_size = vx_profile_leaf(profile, 0xD, 0).ecx;
-	result.cpuid_enabled_compacted_size = vx_profile_leaf(profile, 0xD, 1).ebx;
+	result.cpuid_enabled_standard_size = profile->xsave.enabled_size;
+	result.cpuid_max_standard_size = profile->xsave.max_size;
+	result.cpuid_enabled_compacted_size = profile->xsave.compacted_size;
 	*layout = result;
 	return 0;
 }
