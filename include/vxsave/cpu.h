@@ -35,6 +35,7 @@ struct vx_cpu;
 enum vx_vector {
 	VX_VEC_UD = 6,
 	VX_VEC_NM = 7,
+	VX_VEC_TS = 10,
 	VX_VEC_SS = 12,
 	VX_VEC_GP = 13,
 	VX_VEC_PF = 14,
@@ -82,6 +83,19 @@ enum vx_event_cause {
 	VX_CAUSE_MSR_CONFLICT,	    /* WRMSR value with contradictory bits (§7.2) */
 	VX_CAUSE_CR_RESERVED,	    /* MOV to CR sets a bit the CPU does not enumerate (§1.1) */
 	VX_CAUSE_CR_INVALID,	    /* MOV to CR breaks a pairing rule (CET/WP, LA57) (§7.1) */
+	/* CET instructions and transfers (cpu_cet.h, arch.md §7.3-§7.9) */
+	VX_CAUSE_CET_DISABLED,	  /* #UD: CR4.CET, SH_STK_EN or WR_SHSTK_EN off at CPL (§7.7) */
+	VX_CAUSE_SS_PAGE,	  /* #PF (SS bit): shadow-stack access to a wrong page (§7.4) */
+	VX_CAUSE_PAGE_PROTECTION, /* #PF: ordinary access the page forbids (§7.4) */
+	VX_CAUSE_SS_TOKEN,	  /* supervisor token not free on a stack switch (§7.5, §7.6) */
+	VX_CAUSE_SSP_HIGH_BITS,	  /* SSP bits 63:32 set outside 64-bit mode (§7.3) */
+	VX_CAUSE_PREV_SSP_TOKEN,  /* SAVEPREVSSP: bad previous-SSP token or hole (§7.7) */
+	VX_CAUSE_TSS,		  /* #TS: TSS refused by a task switch with CR4.CET = 1 (§7.6) */
+	VX_CAUSE_CP_NEAR_RET,	  /* #CP(1) NEAR-RET (§7.9) */
+	VX_CAUSE_CP_FAR_RET,	  /* #CP(2) FAR-RET/IRET (§7.9) */
+	VX_CAUSE_CP_ENDBRANCH,	  /* #CP(3) ENDBRANCH (§7.9) */
+	VX_CAUSE_CP_RSTORSSP,	  /* #CP(4) RSTORSSP (§7.9) */
+	VX_CAUSE_CP_SETSSBSY,	  /* #CP(5) SETSSBSY (§7.9) */
 	VX_CAUSE_COUNT
 };
 
@@ -229,6 +243,31 @@ struct vx_memory {
 	size_t size;
 	uint64_t base;
 };
+
+/* Page attributes of struct vx_cpu_memory: what the page's paging entries say (arch.md §7.4). */
+#define VX_PAGE_SIZE	     4096u
+#define VX_PAGE_USER	     0x01u /* U/S = 1 at every level: a user page (else supervisor) */
+#define VX_PAGE_READ_ONLY    0x02u /* final entry R/W = 0, Dirty = 0: an ordinary read-only page */
+#define VX_PAGE_SHADOW_STACK 0x04u /* final entry R/W = 0 and Dirty = 1, higher levels R/W = 1 */
+#define VX_PAGE_NOT_PRESENT  0x08u /* P = 0 */
+
+/**
+ * struct vx_cpu_memory - a window of linear memory with paging attributes per 4 KiB page, for the
+ * CET instructions and transfers (cpu_cet.h).
+ * @window: the bytes; an address outside it is not present (#PF with P = 0).
+ * @attr:   one VX_PAGE_* byte per page: @attr[i] describes the page at linear address
+ *          ((@window.base >> 12) + i) << 12.  NULL: every page of the window is an ordinary
+ *          writable supervisor page.
+ * @pages:  entries in @attr; at least vx_cpu_memory_pages(&@window) when @attr is set.
+ */
+struct vx_cpu_memory {
+	struct vx_memory window;
+	uint8_t *attr;
+	size_t pages;
+};
+
+/** Number of 4 KiB pages @window touches (the length @attr needs). */
+VX_API size_t vx_cpu_memory_pages(const struct vx_memory *window);
 
 /**
  * vx_cpu_exec() - execute one XSAVE-family instruction with its area at linear address @addr

@@ -7,6 +7,7 @@
  *   arch.h    component table, CPU profiles, layouts, XCR0/XSS/XFD rules
  *   area.h    whole XSAVE areas: header checks, conversion, initial values, decoding
  *   cpu.h     the software logical processor (and cpu_hw.h, the hardware backend)
+ *   cpu_cet.h   CET on that processor: shadow-stack instructions, transfers, VM entry/exit
  *   fpu.h     the host FPU framework: the booted system, feature sets and sizes
  *   fpu_task.h  tasks and processes on model CPUs, permissions, XFD, guest fpstates
  *   fpu_signal.h  signal frames and sigreturn, ptrace regsets, the core-dump layout note
@@ -23,6 +24,7 @@
 #include <vxsave/arch.h>
 #include <vxsave/area.h>
 #include <vxsave/cpu.h>
+#include <vxsave/cpu_cet.h>
 #include <vxsave/fpu.h>
 #include <vxsave/fpu_task.h>
 #include <vxsave/fpu_signal.h>

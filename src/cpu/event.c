@@ -133,6 +133,18 @@ static const char *const cause_names[VX_CAUSE_COUNT] = {
     [VX_CAUSE_MSR_CONFLICT] = "msr-conflict",
     [VX_CAUSE_CR_RESERVED] = "cr-reserved",
     [VX_CAUSE_CR_INVALID] = "cr-invalid",
+    [VX_CAUSE_CET_DISABLED] = "cet-disabled",
+    [VX_CAUSE_SS_PAGE] = "ss-page",
+    [VX_CAUSE_PAGE_PROTECTION] = "page-protection",
+    [VX_CAUSE_SS_TOKEN] = "ss-token",
+    [VX_CAUSE_SSP_HIGH_BITS] = "ssp-high-bits",
+    [VX_CAUSE_PREV_SSP_TOKEN] = "prev-ssp-token",
+    [VX_CAUSE_TSS] = "tss",
+    [VX_CAUSE_CP_NEAR_RET] = "cp-near-ret",
+    [VX_CAUSE_CP_FAR_RET] = "cp-far-ret",
+    [VX_CAUSE_CP_ENDBRANCH] = "cp-endbranch",
+    [VX_CAUSE_CP_RSTORSSP] = "cp-rstorssp",
+    [VX_CAUSE_CP_SETSSBSY] = "cp-setssbsy",
 };
 
 const char *vx_event_cause_name(enum vx_event_cause cause)
@@ -144,8 +156,9 @@ const char *vx_event_cause_name(enum vx_event_cause cause)
 
 /* Mnemonics of the vectors the XSAVE family and its neighbours raise. */
 static const char *const vector_mnemonics[] = {
-    [VX_VEC_UD] = "#UD", [VX_VEC_NM] = "#NM", [VX_VEC_SS] = "#SS", [VX_VEC_GP] = "#GP",
-    [VX_VEC_PF] = "#PF", [16] = "#MF",	      [VX_VEC_AC] = "#AC", [VX_VEC_CP] = "#CP",
+    [VX_VEC_UD] = "#UD", [VX_VEC_NM] = "#NM", [VX_VEC_TS] = "#TS",
+    [VX_VEC_SS] = "#SS", [VX_VEC_GP] = "#GP", [VX_VEC_PF] = "#PF",
+    [16] = "#MF",	 [VX_VEC_AC] = "#AC", [VX_VEC_CP] = "#CP",
 };
 
 const char *vx_vector_name(unsigned vector)
@@ -173,7 +186,7 @@ static const char *exit_name(uint32_t reason)
 static bool has_error_code(unsigned vector)
 {
 	return vector == VX_VEC_GP || vector == VX_VEC_SS || vector == VX_VEC_AC ||
-	       vector == VX_VEC_PF || vector == VX_VEC_CP;
+	       vector == VX_VEC_TS || vector == VX_VEC_PF || vector == VX_VEC_CP;
 }
 
 const char *vx_event_name(const struct vx_event *event, char *buf, size_t len)

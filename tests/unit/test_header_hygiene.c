@@ -13,6 +13,7 @@
 #include <vxsave/area.h>
 #include <vxsave/cpu_hw.h>
 #include <vxsave/cpu.h>
+#include <vxsave/cpu_cet.h>
 #include <vxsave/fpu.h>
 #include <vxsave/fpu.h>
 #include <vxsave/fpu_task.h>
