@@ -132,9 +132,42 @@ VX_API int vx_fpu_process_create(struct vx_fpu_machine *machine, struct vx_fpu_t
  */
 VX_API int vx_fpu_task_fork(struct vx_fpu_task *parent, struct vx_fpu_task **child,
 			    struct vx_error *err);
-/** clone(CLONE_THREAD): like fork, in @parent's process, no perm copy, no altstack. */
+/** clone(CLONE_VM|CLONE_THREAD): like fork, in @parent's process, no perm copy, no altstack. */
 VX_API int vx_fpu_task_clone_thread(struct vx_fpu_task *parent, struct vx_fpu_task **child,
 				    struct vx_error *err);
+
+/* clone() flags the FPU side looks at (Linux uapi values). */
+#define VX_CLONE_VM	0x00000100u
+#define VX_CLONE_VFORK	0x00004000u
+#define VX_CLONE_THREAD 0x00010000u
+
+/**
+ * struct vx_fpu_clone_args - one clone() as fpu_clone() sees it.
+ * @flags:      VX_CLONE_* (CLONE_THREAD needs CLONE_VM).
+ * @shstk_base, @shstk_size: the shadow stack the kernel mapped for the child, when it makes one:
+ *              the parent has SH_STK_EN in IA32_U_CET and @flags have CLONE_VM without
+ *              CLONE_VFORK (a thread sharing the address space; fork copies the parent's
+ *              shadow stack and vfork borrows it).  Page-aligned, in the user half of the
+ *              address space; both 0 otherwise.
+ */
+struct vx_fpu_clone_args {
+	uint64_t flags;
+	uint64_t shstk_base;
+	uint64_t shstk_size;
+};
+
+/**
+ * vx_fpu_task_clone() - clone() by running @parent (§8.4 fpu_clone): fork (no CLONE_THREAD: a
+ * new process, perms copied with dynamic sizing) or a thread of @parent's process; registers as
+ * vx_fpu_task_fork() says.  With a new shadow stack the child's saved CET_U gets IA32_PL3_SSP =
+ * @shstk_base + @shstk_size (update_fpu_shstk(): the new stack's top, since shadow stacks grow
+ * down); the rest of its CET_U (U_CET) is the parent's.  The altstack is inherited unless the
+ * child shares the address space without vfork.  -EINVAL names a bad flag or shadow stack (one
+ * given when none is made, none given when one is), -ESRCH/-EBUSY/-ENOMEM as for fork; a
+ * refusal creates nothing.
+ */
+VX_API int vx_fpu_task_clone(struct vx_fpu_task *parent, const struct vx_fpu_clone_args *args,
+			     struct vx_fpu_task **child, struct vx_error *err);
 /**
  * vx_fpu_task_exec() - execve() by @task (running or not): the other threads exit, @task leads
  * the process, fpu_flush_thread(): dynamic buffer freed, fpstate and both perms reset, image
@@ -165,6 +198,23 @@ VX_API int vx_fpu_cpu_idle(struct vx_fpu_machine *machine, unsigned cpu, struct 
  * and last_cpu set; TIF_NEED_FPU_LOAD cleared.  -ESRCH if @task is not running.
  */
 VX_API int vx_fpu_task_return_to_user(struct vx_fpu_task *task, struct vx_error *err);
+
+/**
+ * vx_fpu_idle_fpregs() - fpu_idle_fpregs() on idle @cpu before deep idle (§8.4): with AMX and
+ * tiles in use (XINUSE[17|18]), TILERELEASE and no owner, so the task whose registers these
+ * were restores from memory on its next return to user.  Returns 1 if tiles were released, 0 if
+ * there was nothing to do; -EBUSY if a task runs on @cpu, -EINVAL for a bad @cpu.
+ */
+VX_API int vx_fpu_idle_fpregs(struct vx_fpu_machine *machine, unsigned cpu, struct vx_error *err);
+/**
+ * vx_fpu_resume_cpu() - fpu__resume_cpu() on @cpu after a suspend lost its XSAVE setup (§2.2):
+ * XCR0 := user max features (with XSAVE), IA32_XSS := supervisor | independent features (with
+ * XSAVES), and, with dynamic sizing, IA32_XFD := the fpstate->xfd of the task current on @cpu
+ * (init_fpstate.xfd when idle).  The per-CPU xfd_state cache and the registers are not touched
+ * (the kernel saved the task's registers before suspending).  -EINVAL for a bad @cpu or a value
+ * the CPU refuses.
+ */
+VX_API int vx_fpu_resume_cpu(struct vx_fpu_machine *machine, unsigned cpu, struct vx_error *err);
 
 #define VX_KFPU_387   0x1u /* fninit */
 #define VX_KFPU_MXCSR 0x2u /* ldmxcsr 0x1f80; 64-bit kernel_fpu_begin() uses only this */
@@ -233,6 +283,39 @@ VX_API int vx_fpu_task_get_reg(struct vx_fpu_task *task, const struct vx_reg_inf
  * -EFAULT (allocation failed → SIGSEGV).
  */
 VX_API int vx_fpu_handle_xfd_event(struct vx_fpu_task *task, struct vx_error *err);
+
+/** What became of one instruction of kernel code (vx_fpu_kernel_use()). */
+enum vx_fpu_kernel_outcome {
+	VX_FPU_KERNEL_RETIRED = 0, /* it executed (possibly after a CR0.TS fixup) */
+	VX_FPU_KERNEL_DIE,	   /* die("unexpected #NM exception"): the kernel oopses */
+};
+
+/**
+ * struct vx_fpu_kernel_result - @outcome, the #NMs taken (@nm_events), @xfd_err: IA32_XFD_ERR of
+ * the last XFD #NM (0 if none), @ts_fixups: CR0.TS fixups, @event: the last exception.
+ */
+struct vx_fpu_kernel_result {
+	enum vx_fpu_kernel_outcome outcome;
+	unsigned nm_events;
+	unsigned ts_fixups;
+	uint64_t xfd_err;
+	struct vx_event event;
+};
+
+/**
+ * vx_fpu_kernel_use() - kernel code on @cpu, inside kernel_fpu_begin()/_end(), executes an
+ * instruction using @components (vx_cpu_use at CPL0).  An #NM runs exc_device_not_available()
+ * in kernel mode (§5.2 step 3): with XFD, IA32_XFD_ERR is read and cleared; a non-zero value is
+ * a kernel bug: a WARN in the machine's log, counted by vx_fpu_machine_kernel_xfd_nms(), and no
+ * feature is enabled.  Then the generic #NM handling: CR0.TS set → WARN, TS cleared and the
+ * instruction runs again; otherwise die("unexpected #NM exception") - VX_FPU_KERNEL_DIE, the
+ * line in the log.  Returns 0 with @result filled; -EINVAL outside a kernel FPU section or for
+ * a bad @cpu; -EFAULT for an exception other than #NM (not modelled).
+ */
+VX_API int vx_fpu_kernel_use(struct vx_fpu_machine *machine, unsigned cpu, uint64_t components,
+			     struct vx_fpu_kernel_result *result, struct vx_error *err);
+/** How many XFD #NMs kernel code took on the machine (each one a WARN, §5.2 step 3). */
+VX_API unsigned vx_fpu_machine_kernel_xfd_nms(const struct vx_fpu_machine *machine);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Permissions (§4): arch_prctl and sigaltstack                                                 */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Processes (thread groups) and the task lifecycle (linux-fpu.md §3.3, §8.4): creation, fork
- * and clone(CLONE_THREAD) through fpu_clone(), exec through fpu_flush_thread(), exit through
- * fpstate_free().  The group's permissions live in the leader's struct fpu; a leader that
- * exits before its threads stays as a zombie holding them, as its task_struct does.
+ * Processes (thread groups) and the task lifecycle (linux-fpu.md §3.3, §8.4): creation,
+ * clone() (fork, vfork, threads) through fpu_clone() - with the shadow-stack SSP of a new thread
+ * written into its CET_U state - exec through fpu_flush_thread(), exit through fpstate_free().
+ * The group's permissions live in the leader's struct fpu; a leader that exits before its
+ * threads stays as a zombie holding them, as its task_struct does.
  */
 #include <errno.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 #include "task_internal.h"
 
 #define XSTATE_BV_PASID VX_BIT(VX_COMP_PASID)
+#define CLONE_FLAGS	(VX_CLONE_VM | VX_CLONE_VFORK | VX_CLONE_THREAD)
+#define U_CET_SH_STK_EN VX_BIT(0) /* arch.md §7.1: IA32_U_CET bit 0 */
+#define CET_U_SSP	8u	  /* arch.md §2.5: IA32_PL3_SSP is CET_U's second qword */
+#define SHSTK_PAGE	4096u
 
 static struct vx_fpu_process *process_alloc(struct vx_fpu_machine *m)
 {
@@ -124,65 +129,177 @@ static uint32_t live_pkru(const struct vx_fpu_task *t)
 	return pkru;
 }
 
-static int fpu_clone(struct vx_fpu_task *parent, struct vx_fpu_task *child, bool thread,
-		     struct vx_error *err)
+/* The parent has a user shadow stack: SH_STK_EN in its live IA32_U_CET (arch.md §7.1). */
+static bool parent_shstk(const struct vx_fpu_task *parent)
+{
+	const struct vx_reg_info *reg = vx_reg_lookup("u_cet");
+	uint64_t u_cet = 0;
+
+	if (!reg || vx_cpu_get_reg(parent->machine->percpu[parent->cpu].cpu, reg, &u_cet, 8))
+		return false; /* no CET on this CPU */
+	return (u_cet & U_CET_SH_STK_EN) != 0;
+}
+
+/*
+ * A new thread sharing the address space (CLONE_VM without CLONE_VFORK) gets its own shadow
+ * stack; fork keeps a copy of the parent's and vfork borrows it, so their SSP stays (brief of
+ * issue 7; linux-fpu.md §8.4 only says "SSP updated in CET_USER if given").
+ */
+static bool new_address_space_user(uint64_t flags)
+{
+	return (flags & (VX_CLONE_VM | VX_CLONE_VFORK)) == VX_CLONE_VM;
+}
+
+static int bad_clone(struct vx_error *err, const char *what, unsigned long long value)
+{
+	return vx_error_set(err, -EINVAL, "linux-fpu.md §8.4", "clone(): %s (0x%llx)", what, value);
+}
+
+/* The user half of the address space the new shadow stack must lie in (4- or 5-level paging). */
+static uint64_t user_top(const struct vx_fpu_task *parent)
+{
+	struct vx_cpu_control control;
+
+	vx_cpu_get_control(parent->machine->percpu[parent->cpu].cpu, &control);
+	return (control.cr4 & VX_CR4_LA57) ? VX_BIT(56) : VX_BIT(47);
+}
+
+/*
+ * The clone request against the rules: known flags, CLONE_THREAD only with CLONE_VM (clone(2):
+ * a thread shares the address space), and a new shadow stack exactly when one is needed - a
+ * page-aligned mapping in the user half whose top (the new SSP) is canonical.
+ */
+static int clone_args_check(const struct vx_fpu_task *parent, const struct vx_fpu_clone_args *a,
+			    bool need_shstk, struct vx_error *err)
+{
+	uint64_t top = user_top(parent);
+
+	if (a->flags & ~(uint64_t)CLONE_FLAGS)
+		return bad_clone(err, "unknown flags", a->flags & ~(uint64_t)CLONE_FLAGS);
+	if ((a->flags & VX_CLONE_THREAD) && !(a->flags & VX_CLONE_VM))
+		return bad_clone(err, "CLONE_THREAD needs CLONE_VM", a->flags);
+	if (!need_shstk && (a->shstk_base || a->shstk_size))
+		return bad_clone(err,
+				 "a shadow stack is given but none is made: the parent has "
+				 "no SH_STK_EN in IA32_U_CET or the flags are not CLONE_VM "
+				 "without CLONE_VFORK",
+				 a->shstk_size);
+	if (!need_shstk)
+		return 0;
+	if (a->shstk_size == 0 || a->shstk_size % SHSTK_PAGE || a->shstk_base % SHSTK_PAGE)
+		return bad_clone(err, "the new shadow stack needs a page-aligned base and size",
+				 a->shstk_size);
+	if (a->shstk_base >= top || a->shstk_size > top - a->shstk_base)
+		return bad_clone(err, "the new shadow stack lies outside the user address space",
+				 a->shstk_base);
+	return 0;
+}
+
+/*
+ * update_fpu_shstk() (§8.4): the child's saved CET_U gets PL3_SSP = the new stack's top.  Its
+ * CET_U is in use (U_CET has SH_STK_EN), so the component is in the image; if it is not, the
+ * kernel WARNs and the clone fails.
+ */
+static int update_fpu_shstk(struct vx_fpu_task *child, uint64_t ssp, struct vx_error *err)
+{
+	const struct vx_fpu_system *sys = child->machine->sys;
+	struct vx_fpstate *fps = &child->fpu.embedded;
+	uint64_t xstate_bv, xcomp_bv = 0;
+	uint32_t off;
+
+	memcpy(&xstate_bv, fps->regs + VX_XSTATE_BV_OFFSET, sizeof(xstate_bv));
+	if (sys->insns.compacted)
+		memcpy(&xcomp_bv, fps->regs + VX_XCOMP_BV_OFFSET, sizeof(xcomp_bv));
+	off = vx_fpu_xfeature_offset(sys, xcomp_bv, VX_COMP_CET_U);
+	if (!(xstate_bv & VX_BIT(VX_COMP_CET_U)) || off == VX_FPU_NO_OFFSET)
+		return fpu_warn(child->machine, err, -EINVAL, "linux-fpu.md §8.4",
+				"update_fpu_shstk(): no CET_USER state in the child's fpstate");
+	memcpy(fps->regs + off + CET_U_SSP, &ssp, sizeof(ssp));
+	return 0;
+}
+
+static int fpu_clone(struct vx_fpu_task *parent, struct vx_fpu_task *child,
+		     const struct vx_fpu_clone_args *a, bool need_shstk, struct vx_error *err)
 {
 	int rc = clone_registers(parent, child, err);
 
+	if (rc == 0 && need_shstk)
+		rc = update_fpu_shstk(child, a->shstk_base + a->shstk_size, err);
 	if (rc)
 		return rc;
-	if (!thread) {
+	if (!(a->flags & VX_CLONE_THREAD))
 		inherit_perms(child, parent);
+	/* copy_process(): a task sharing the address space starts without the altstack. */
+	if (!new_address_space_user(a->flags))
 		child->sas_ss_size = parent->sas_ss_size;
-	}
 	child->pkru = live_pkru(parent);
+	return 0;
+}
+
+/* The child's task, and for a new thread group its process; linked only once fpu_clone() is done.
+ */
+static int clone_alloc(struct vx_fpu_task *parent, bool thread, struct vx_fpu_process **p,
+		       struct vx_fpu_task **t, struct vx_error *err)
+{
+	struct vx_fpu_machine *m = parent->machine;
+
+	*p = thread ? parent->process : process_alloc(m);
+	if (!*p)
+		return enomem(err, "the process of the child");
+	*t = fpu_task_alloc(m);
+	if (*t)
+		return 0;
+	if (!thread)
+		m->platform->free(m->platform->ctx, *p);
+	return enomem(err, "the child task");
+}
+
+int vx_fpu_task_clone(struct vx_fpu_task *parent, const struct vx_fpu_clone_args *args,
+		      struct vx_fpu_task **child, struct vx_error *err)
+{
+	struct vx_fpu_machine *m = parent->machine;
+	bool thread = args && (args->flags & VX_CLONE_THREAD), need_shstk;
+	struct vx_fpu_process *p = NULL;
+	struct vx_fpu_task *t = NULL;
+	int rc = args ? clone_checks(parent, err) : bad_clone(err, "no arguments", 0);
+
+	if (rc == 0) /* fpu_clone() works on live registers: U_CET is read from them too */
+		rc = fpu_fpregs_restore_userregs(parent, err);
+	if (rc)
+		return rc;
+	need_shstk = parent_shstk(parent) && new_address_space_user(args->flags);
+	rc = clone_args_check(parent, args, need_shstk, err);
+	if (rc == 0)
+		rc = clone_alloc(parent, thread, &p, &t, err);
+	if (rc)
+		return rc;
+	rc = fpu_clone(parent, t, args, need_shstk, err);
+	if (rc) {
+		fpu_task_free(t);
+		if (!thread)
+			m->platform->free(m->platform->ctx, p);
+		return rc;
+	}
+	thread_link(p, t);
+	if (!thread)
+		process_link(m, p, t);
+	*child = t;
 	return 0;
 }
 
 int vx_fpu_task_fork(struct vx_fpu_task *parent, struct vx_fpu_task **child, struct vx_error *err)
 {
-	struct vx_fpu_machine *m = parent->machine;
-	struct vx_fpu_process *p;
-	struct vx_fpu_task *t;
-	int rc = clone_checks(parent, err);
+	const struct vx_fpu_clone_args fork_args = {0, 0, 0};
 
-	if (rc)
-		return rc;
-	p = process_alloc(m);
-	if (!p)
-		return enomem(err, "the process of fork()'s child");
-	t = fpu_task_alloc(m);
-	rc = t ? fpu_clone(parent, t, false, err) : enomem(err, "the child of fork()");
-	if (rc) {
-		if (t)
-			fpu_task_free(t);
-		m->platform->free(m->platform->ctx, p);
-		return rc;
-	}
-	thread_link(p, t);
-	process_link(m, p, t);
-	*child = t;
-	return 0;
+	return vx_fpu_task_clone(parent, &fork_args, child, err);
 }
 
 int vx_fpu_task_clone_thread(struct vx_fpu_task *parent, struct vx_fpu_task **child,
 			     struct vx_error *err)
 {
-	struct vx_fpu_task *t;
-	int rc = clone_checks(parent, err);
+	const struct vx_fpu_clone_args thread_args = {VX_CLONE_VM | VX_CLONE_THREAD, 0, 0};
 
-	if (rc)
-		return rc;
-	t = fpu_task_alloc(parent->machine);
-	rc = t ? fpu_clone(parent, t, true, err) : enomem(err, "the new thread");
-	if (rc) {
-		if (t)
-			fpu_task_free(t);
-		return rc;
-	}
-	thread_link(parent->process, t);
-	*child = t;
-	return 0;
+	return vx_fpu_task_clone(parent, &thread_args, child, err);
 }
 
 /* ----------------------------------------------------------------------------------------- */

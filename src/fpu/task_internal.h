@@ -67,6 +67,7 @@ struct vx_fpu_machine {
 	bool strict_sas_size;
 	bool xfd_err_printed; /* pr_err_once */
 	unsigned warnings;
+	unsigned kernel_xfd_nms; /* XFD #NMs taken in kernel mode (§5.2 step 3) */
 	unsigned next_task_id;
 	struct vx_fpu_process *processes;
 	unsigned log_count;

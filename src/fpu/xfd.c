@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Dynamic features (linux-fpu.md §5): the #NM handler's XFD path (handle_xfd_event,
- * __xfd_enable_feature) and fpstate_realloc() for tasks and guests.  The registers are never
- * copied into a grown buffer: they are live (reloaded first if needed) and the next save
+ * __xfd_enable_feature) and fpstate_realloc() for tasks and guests, and the same handler when
+ * the #NM comes from kernel code (a kernel bug: WARN, then CR0.TS fixup or die).  The registers are
+ * never copied into a grown buffer: they are live (reloaded first if needed) and the next save
  * writes them in the new layout (§5.3).
  */
 #include <errno.h>
@@ -154,4 +155,110 @@ int vx_fpu_handle_xfd_event(struct vx_fpu_task *task, struct vx_error *err)
 		return rc;
 	task->counters.nm_events++;
 	return fpu_xfd_enable_feature(task, xfd_err, NULL, err);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* #NM in kernel mode (§5.2 step 3)                                                             */
+
+/* A WARN that does not refuse anything: the splat's line in the log, the count. */
+#define KERNEL_WARN(m, ...)                                                                        \
+	do {                                                                                       \
+		(m)->warnings++;                                                                   \
+		fpu_machine_log((m), "WARNING: " __VA_ARGS__);                                     \
+	} while (0)
+
+/*
+ * handle_xfd_event() for an #NM from kernel mode (§5.2 steps 1-3): with XFD, IA32_XFD_ERR is
+ * read and cleared as for a user #NM; a non-zero value is a kernel bug - WARN, counted on the
+ * machine - and the handler falls through without enabling anything.
+ */
+static int kernel_xfd_event(struct vx_fpu_machine *m, unsigned cpu,
+			    struct vx_fpu_kernel_result *res, struct vx_error *err)
+{
+	struct vx_cpu *c = m->percpu[cpu].cpu;
+	uint64_t xfd_err = 0, zero = 0;
+	int rc;
+
+	if (!vx_profile_has(&m->sys->profile, VX_FEAT_XFD)) /* step 1 */
+		return 0;
+	rc = xfd_msr(c, false, &xfd_err, err);
+	if (rc == 0 && xfd_err) /* step 2 */
+		rc = xfd_msr(c, true, &zero, err);
+	if (rc || !xfd_err)
+		return rc;
+	res->xfd_err = xfd_err;
+	m->kernel_xfd_nms++;
+	KERNEL_WARN(m, "XFD #NM in kernel mode, IA32_XFD_ERR 0x%llx (linux-fpu.md §5.2 step 3)",
+		    (unsigned long long)xfd_err);
+	return 0;
+}
+
+/*
+ * The generic #NM handling the XFD part falls through to (§5.2 step 3): CR0.TS set → WARN,
+ * TS cleared, the instruction runs again (1); otherwise die("unexpected #NM exception") (0).
+ */
+static int nm_fixup(struct vx_fpu_machine *m, unsigned cpu, struct vx_fpu_kernel_result *res)
+{
+	struct vx_cpu *c = m->percpu[cpu].cpu;
+	struct vx_cpu_control control;
+	struct vx_event event;
+
+	vx_cpu_get_control(c, &control);
+	if (!(control.cr0 & VX_CR0_TS)) {
+		res->outcome = VX_FPU_KERNEL_DIE;
+		fpu_machine_log(m, "unexpected #NM exception (die)");
+		return 0;
+	}
+	control.cr0 &= ~VX_CR0_TS;
+	vx_cpu_set_control(c, &control, &event);
+	res->ts_fixups++;
+	KERNEL_WARN(m, "CR0.TS was set at a kernel #NM (CR0 0x%llx): cleared",
+		    (unsigned long long)(control.cr0 | VX_CR0_TS));
+	return 1;
+}
+
+/* One execution: 0 retired or died, 1 run again (after a CR0.TS fixup), < 0 error. */
+static int kernel_run_once(struct vx_fpu_machine *m, unsigned cpu, uint64_t components,
+			   struct vx_fpu_kernel_result *res, struct vx_error *err)
+{
+	int rc = vx_cpu_use(m->percpu[cpu].cpu, components, &res->event);
+
+	if (rc == 0) {
+		res->outcome = VX_FPU_KERNEL_RETIRED;
+		return 0;
+	}
+	if (rc < 0)
+		return vx_error_set(err, rc, NULL, "the kernel instruction was refused (%s)",
+				    vx_errno_name(rc));
+	if (res->event.kind != VX_EVENT_EXCEPTION || res->event.vector != VX_VEC_NM)
+		return vx_error_set(err, -EFAULT, "linux-fpu.md §5.2",
+				    "kernel code raised %s: only #NM is modelled (%s)",
+				    vx_vector_name(res->event.vector), res->event.reason);
+	res->nm_events++;
+	rc = kernel_xfd_event(m, cpu, res, err);
+	return rc ? rc : nm_fixup(m, cpu, res);
+}
+
+int vx_fpu_kernel_use(struct vx_fpu_machine *machine, unsigned cpu, uint64_t components,
+		      struct vx_fpu_kernel_result *result, struct vx_error *err)
+{
+	int rc = 1;
+
+	memset(result, 0, sizeof(*result));
+	if (cpu >= machine->ncpus)
+		return vx_error_set(err, -EINVAL, NULL, "no CPU %u (the machine has %u)", cpu,
+				    machine->ncpus);
+	/* Kernel code touches FPU registers only between kernel_fpu_begin() and _end() (§8.4). */
+	if (machine->percpu[cpu].kernel_fpu_allowed)
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §8.4",
+				    "CPU %u is not inside kernel_fpu_begin()/_end()", cpu);
+	/* At most one fixup: CR0.TS is clear when the instruction runs again. */
+	for (int run = 0; run < 2 && rc == 1; run++)
+		rc = kernel_run_once(machine, cpu, components, result, err);
+	return rc;
+}
+
+unsigned vx_fpu_machine_kernel_xfd_nms(const struct vx_fpu_machine *machine)
+{
+	return machine->kernel_xfd_nms;
 }
