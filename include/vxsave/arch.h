@@ -10,6 +10,7 @@
  *    cpuid_dump.c, builtin.c);
  *  - layouts: standard and compacted offsets and sizes for any feature mask (layout.c);
  *  - validity rules for XCR0, IA32_XSS and IA32_XFD (rules.c);
+ *  - the architectural MSRs' numbers and names (msr_table.c);
  *  - consistency diagnostics for a profile's own leaves (diagnose.c).
  *
  * Facts: ../shared/spec/arch.md; the section is named beside each rule in the sources.
@@ -134,6 +135,40 @@ struct vx_feature_info {
 VX_API const struct vx_feature_info *vx_feature_info(enum vx_feature feature);
 /** Look a feature up by name (case-insensitive); -1 if unknown. */
 VX_API int vx_feature_by_name(const char *name);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Architectural MSRs (msr_table.c; arch.md §3.2, §3.3, §7.2): numbers and names, one table.   */
+/* Which CPU has each one and what WRMSR accepts is the cpu layer's (cpu.h, vx_cpu_msr_access). */
+
+#define VX_MSR_IA32_XFD		0x1C4u
+#define VX_MSR_IA32_XFD_ERR	0x1C5u
+#define VX_MSR_IA32_U_CET	0x6A0u
+#define VX_MSR_IA32_S_CET	0x6A2u
+#define VX_MSR_IA32_PL0_SSP	0x6A4u
+#define VX_MSR_IA32_PL1_SSP	0x6A5u
+#define VX_MSR_IA32_PL2_SSP	0x6A6u
+#define VX_MSR_IA32_PL3_SSP	0x6A7u
+#define VX_MSR_IA32_INT_SSP_TAB 0x6A8u
+#define VX_MSR_IA32_PASID	0xD93u
+#define VX_MSR_IA32_XSS		0xDA0u
+
+/**
+ * struct vx_msr_info - one architectural MSR.
+ * @msr:         its number (ECX of RDMSR/WRMSR).
+ * @name:        the SDM's name ("IA32_XSS", "IA32_INTERRUPT_SSP_TABLE_ADDR").
+ * @description: what it holds, with the spec section.
+ */
+struct vx_msr_info {
+	uint32_t msr;
+	const char *name;
+	const char *description;
+};
+
+/** The table entry for MSR @msr, or NULL if vxsave does not know it. */
+VX_API const struct vx_msr_info *vx_msr_info(uint32_t msr);
+/** Number of MSRs in the table, and entry @index (NULL if out of range). */
+VX_API unsigned vx_msr_count(void);
+VX_API const struct vx_msr_info *vx_msr_at(unsigned index);
 
 /* ----------------------------------------------------------------------------------------- */
 /* The component table (component.c)                                                           */

@@ -284,18 +284,7 @@ VX_API int vx_cpu_xgetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t *value, stru
 /** XSETBV with ECX = @ecx, EDX:EAX = @value (§5.8, rules §3.1). */
 VX_API int vx_cpu_xsetbv(struct vx_cpu *cpu, uint32_t ecx, uint64_t value, struct vx_event *event);
 
-/* MSRs the model implements (§3.2, §3.3, §7.2). */
-#define VX_MSR_IA32_XFD		0x1C4u
-#define VX_MSR_IA32_XFD_ERR	0x1C5u
-#define VX_MSR_IA32_U_CET	0x6A0u
-#define VX_MSR_IA32_S_CET	0x6A2u
-#define VX_MSR_IA32_PL0_SSP	0x6A4u
-#define VX_MSR_IA32_PL1_SSP	0x6A5u
-#define VX_MSR_IA32_PL2_SSP	0x6A6u
-#define VX_MSR_IA32_PL3_SSP	0x6A7u
-#define VX_MSR_IA32_INT_SSP_TAB 0x6A8u
-#define VX_MSR_IA32_PASID	0xD93u
-#define VX_MSR_IA32_XSS		0xDA0u
+/* The MSR numbers (VX_MSR_IA32_*) are architectural facts: see arch.h (§3.2, §3.3, §7.2). */
 
 /**
  * Who accesses an MSR (as KVM's host_initiated): VX_MSR_GUEST is the RDMSR/WRMSR instruction

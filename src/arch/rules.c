@@ -9,9 +9,6 @@
 
 #include <vxsave/arch.h>
 
-#define MSR_IA32_XSS 0xDA0u
-#define MSR_IA32_XFD 0x1C4u
-
 /* How a message names the CPU: a dump without '# name:' has an empty name, never print ''. */
 static const char *cpu_label(const struct vx_profile *profile)
 {
@@ -86,8 +83,8 @@ int vx_xcr0_check(const struct vx_profile *profile, uint64_t xcr0, struct vx_err
 				    cpu_label(profile));
 	/* Rule 1: x87 state is always enabled. */
 	if (!(xcr0 & VX_BIT(VX_COMP_X87)))
-		return fail_bits(err, VX_BIT(VX_COMP_X87), VX_COMP_X87, 0,
-				 "arch.md §3.1 rule 1", "XCR0", xcr0, "must be set (x87 is mandatory)");
+		return fail_bits(err, VX_BIT(VX_COMP_X87), VX_COMP_X87, 0, "arch.md §3.1 rule 1",
+				 "XCR0", xcr0, "must be set (x87 is mandatory)");
 	/* Rule 6: bits CPUID.(0xD,0).EDX:EAX does not report, including supervisor bits and 63. */
 	if (xcr0 & ~supported)
 		return fail_bits(err, xcr0 & ~supported, lowest_bit(xcr0 & ~supported), 0,
@@ -106,13 +103,13 @@ int vx_xss_check(const struct vx_profile *profile, uint64_t xss, struct vx_error
 			     "IA32_XSS does not exist: CPUID.(0xD,1).EAX[3] XSAVES = 0 on %s",
 			     cpu_label(profile));
 		if (err)
-			err->msr = MSR_IA32_XSS;
+			err->msr = VX_MSR_IA32_XSS;
 		return -EINVAL;
 	}
 	/* §3.2: any bit that is 0 in CPUID.(0xD,1).EDX:ECX (user bits, bit 63, absent ones). */
 	if (xss & ~supported)
-		return fail_bits(err, xss & ~supported, lowest_bit(xss & ~supported), MSR_IA32_XSS,
-				 "arch.md §3.2", "IA32_XSS", xss,
+		return fail_bits(err, xss & ~supported, lowest_bit(xss & ~supported),
+				 VX_MSR_IA32_XSS, "arch.md §3.2", "IA32_XSS", xss,
 				 "are reserved: not in CPUID.(0xD,1).EDX:ECX");
 	return 0;
 }
@@ -127,19 +124,18 @@ int vx_xfd_check(const struct vx_profile *profile, uint64_t xfd, struct vx_error
 			     "IA32_XFD does not exist: CPUID.(0xD,1).EAX[4] XFD = 0 on %s",
 			     cpu_label(profile));
 		if (err)
-			err->msr = MSR_IA32_XFD;
+			err->msr = VX_MSR_IA32_XFD;
 		return -EINVAL;
 	}
 	/* §3.3: bit i may be set only if CPUID.(0xD,i).ECX[2] = 1. */
 	if (xfd & ~supported)
-		return fail_bits(err, xfd & ~supported, lowest_bit(xfd & ~supported), MSR_IA32_XFD,
-				 "arch.md §3.3", "IA32_XFD", xfd,
+		return fail_bits(err, xfd & ~supported, lowest_bit(xfd & ~supported),
+				 VX_MSR_IA32_XFD, "arch.md §3.3", "IA32_XFD", xfd,
 				 "are not XFD-capable: CPUID.(0xD,i).ECX[2] = 0");
 	return 0;
 }
 
-int vx_feature_mask_check(const struct vx_profile *profile, uint64_t features,
-			  struct vx_error *err)
+int vx_feature_mask_check(const struct vx_profile *profile, uint64_t features, struct vx_error *err)
 {
 	uint64_t supervisor = vx_supervisor_components();
 	int ret = vx_xcr0_check(profile, features & ~supervisor, err);

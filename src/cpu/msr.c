@@ -18,29 +18,12 @@
 /* IA32_PASID: bits 19:0 PASID, bit 31 valid, the rest reserved. */
 #define PASID_VALID_BITS (UINT64_C(0xFFFFF) | VX_BIT(31))
 
-static const struct {
-	uint32_t msr;
-	const char *name;
-} msr_names[] = {
-    {VX_MSR_IA32_XFD, "IA32_XFD"},
-    {VX_MSR_IA32_XFD_ERR, "IA32_XFD_ERR"},
-    {VX_MSR_IA32_U_CET, "IA32_U_CET"},
-    {VX_MSR_IA32_S_CET, "IA32_S_CET"},
-    {VX_MSR_IA32_PL0_SSP, "IA32_PL0_SSP"},
-    {VX_MSR_IA32_PL1_SSP, "IA32_PL1_SSP"},
-    {VX_MSR_IA32_PL2_SSP, "IA32_PL2_SSP"},
-    {VX_MSR_IA32_PL3_SSP, "IA32_PL3_SSP"},
-    {VX_MSR_IA32_INT_SSP_TAB, "IA32_INTERRUPT_SSP_TABLE_ADDR"},
-    {VX_MSR_IA32_PASID, "IA32_PASID"},
-    {VX_MSR_IA32_XSS, "IA32_XSS"},
-};
-
+/* Numbers and names are architectural facts: the arch table (vx_msr_info, msr_table.c). */
 const char *vx_msr_name(uint32_t msr)
 {
-	for (size_t i = 0; i < sizeof(msr_names) / sizeof(msr_names[0]); i++)
-		if (msr_names[i].msr == msr)
-			return msr_names[i].name;
-	return NULL;
+	const struct vx_msr_info *info = vx_msr_info(msr);
+
+	return info ? info->name : NULL;
 }
 
 static const char *name_or_hex(uint32_t msr)
