@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vxsave `fpu` layer: what user space sees of the FPU state outside the registers - the FPU
- * part of the 64-bit signal frame and sigreturn (linux-fpu.md §8.4, §12), the ptrace regsets
+ * part of the signal frame of 64-bit and ia32 processes and sigreturn (linux-fpu.md §4, §8.4,
+ * §12), the ptrace regsets
  * NT_X86_XSTATE and NT_PRFPREG (§7, §12) and the core-dump NT_X86_XSAVE_LAYOUT note (§8.4).
  *
  * Every function works on a booted system (fpu.h), an fpstate (fpstate.h) and, for signals, the
@@ -40,6 +41,18 @@ struct vx_fpx_sw_bytes {
 	uint32_t padding[7];
 };
 
+/**
+ * enum vx_sigframe_abi - the frame formats (§8.4): a 64-bit process's, and an ia32 (32-bit)
+ * process's, which has the 112-byte fsave header (struct _fpstate_32's first part) in front of
+ * the same FXSAVE/XSAVE part; its sigcontext's fpstate pointer points at that header.
+ */
+enum vx_sigframe_abi { VX_SIGFRAME_64 = 0, VX_SIGFRAME_IA32 = 1 };
+
+#define VX_FSAVE_HEADER_SIZE 112u    /* sizeof(struct fregs_state) (§4) */
+#define VX_X86_FXSR_MAGIC    0x0000u /* the header's magic at byte 110: an FXSAVE part follows */
+#define VX_IA32_USER_CS	     0x23u   /* the header's FCS: the task's CS (measured, docs/fpu.md) */
+#define VX_IA32_USER_DS	     0x2Bu   /* the header's FOS: its DS | 0xffff0000 (measured) */
+
 /** Decode the software bytes of a frame (@len >= 512); false if it is shorter. */
 VX_API bool vx_fpx_sw_bytes_read(const uint8_t *frame, size_t len, struct vx_fpx_sw_bytes *sw);
 /** Encode @sw at offset 464 of @frame (@len >= 512); false if it is shorter. */
@@ -52,6 +65,13 @@ VX_API bool vx_fpx_sw_bytes_write(uint8_t *frame, size_t len, const struct vx_fp
  */
 VX_API uint32_t vx_fpu_sigframe_size(const struct vx_fpu_system *system,
 				     const struct vx_fpstate *fps);
+/**
+ * vx_fpu_sigframe_size_abi() - the same for @abi: an ia32 frame adds the 112-byte fsave header
+ * in front (fpu__alloc_mathframe(); §4 counts it in fpu__get_fpstate_size()).  0 for an
+ * unknown @abi.
+ */
+VX_API uint32_t vx_fpu_sigframe_size_abi(const struct vx_fpu_system *system,
+					 const struct vx_fpstate *fps, enum vx_sigframe_abi abi);
 
 /**
  * vx_fpu_copy_fpstate_to_sigframe() - copy_fpstate_to_sigframe() for a 64-bit frame (§8.4):
@@ -68,6 +88,20 @@ VX_API uint32_t vx_fpu_sigframe_size(const struct vx_fpu_system *system,
 VX_API int vx_fpu_copy_fpstate_to_sigframe(const struct vx_fpu_system *system, struct vx_cpu *cpu,
 					   const struct vx_fpstate *fps, uint32_t pkru,
 					   uint8_t *frame, size_t len, struct vx_error *err);
+/**
+ * vx_fpu_copy_fpstate_to_sigframe_abi() - the same for a frame of @abi; the 64-bit one is
+ * vx_fpu_copy_fpstate_to_sigframe().  For VX_SIGFRAME_IA32 @frame is the fsave header: the
+ * FXSAVE/XSAVE part at @frame + 112 must be 64-byte aligned and is written as above, with
+ * extended_size = user_size + 4 + 112; the header is made from an FXSAVE64 of the registers
+ * (save_fsave_header + convert_from_fxsr): FCW, FSW and the full tag word (computed from the
+ * abridged one and the register values) with bits 31:16 set, FIP/FDP's low halves,
+ * FCS = VX_IA32_USER_CS, FOS = VX_IA32_USER_DS | 0xffff0000, ST0-7 as 10-byte values, then
+ * status = FSW and magic = VX_X86_FXSR_MAGIC.  -EINVAL for an unknown @abi.
+ */
+VX_API int vx_fpu_copy_fpstate_to_sigframe_abi(const struct vx_fpu_system *system,
+					       struct vx_cpu *cpu, const struct vx_fpstate *fps,
+					       uint32_t pkru, enum vx_sigframe_abi abi,
+					       uint8_t *frame, size_t len, struct vx_error *err);
 
 /** How sigreturn restored the FPU state (fpu__restore_sig, §8.4, §12). */
 enum vx_sigreturn_outcome {
@@ -94,6 +128,22 @@ VX_API const char *vx_sigreturn_outcome_name(enum vx_sigreturn_outcome outcome);
 VX_API int vx_fpu_restore_sig(const struct vx_fpu_system *system, struct vx_cpu *cpu,
 			      const struct vx_fpstate *fps, const uint8_t *frame, size_t len,
 			      enum vx_sigreturn_outcome *outcome, struct vx_error *err);
+/**
+ * vx_fpu_restore_sig_abi() - the same for a frame of @abi (@frame at the fsave header for
+ * VX_SIGFRAME_IA32).  The software-byte checks, outcomes and fault paths are the 64-bit ones,
+ * on the part after the header.  An ia32 frame is not restored from the frame directly but
+ * through a copy of @fps (@fps itself is not written), as the kernel does through the task's
+ * fpstate: the registers on @cpu saved into it first when the kernel has supervisor states,
+ * then the XSAVE part with every vx_fpstate_from_uabi() check (copy_sigframe_from_user_to_xstate,
+ * §7.2) - or, FX-only, the 512-byte image with its MXCSR checked - then the header's x87 state
+ * (FCW, FSW, tag word → abridged, FOP = FCS >> 16, FIP, FDP, ST0-7) folded over it, XSTATE_BV
+ * limited to sw.xfeatures (FX-only: FP|SSE) plus the supervisor bits, and XRSTOR(S) with the
+ * kernel max, XFD first.  A refused part or restore is VX_SIGRETURN_SEGV.
+ */
+VX_API int vx_fpu_restore_sig_abi(const struct vx_fpu_system *system, struct vx_cpu *cpu,
+				  const struct vx_fpstate *fps, enum vx_sigframe_abi abi,
+				  const uint8_t *frame, size_t len,
+				  enum vx_sigreturn_outcome *outcome, struct vx_error *err);
 
 /**
  * vx_fpu_clear_user_states() - fpu__clear_user_states() (§8.4): IA32_XFD := @fps->xfd, XRSTOR(S)
