@@ -49,8 +49,10 @@ void cli_usage_fpu(FILE *out)
 	      "\n"
 	      "With a SCRIPT: run a cpu script (docs/cpu-script.md) that may also use the fpu\n"
 	      "statements below (docs/fpu-script.md): boot a machine, create processes and\n"
-	      "tasks, schedule them, arch_prctl, user-mode use of components (#NM, realloc,\n"
-	      "SIGILL), print and expect fpstate fields.  Cpu statements run on a processor\n"
+	      "tasks, switch them on and off CPUs, kernel FPU sections, arch_prctl and\n"
+	      "sigaltstack, user-mode use of components and registers (#NM, realloc, SIGILL),\n"
+	      "signal frames and sigreturn, ptrace regsets, guest fpstates; print and expect\n"
+	      "fpstates, registers, buffers and results.  Cpu statements run on a processor\n"
 	      "of their own.\n"
 	      "\n",
 	      out);

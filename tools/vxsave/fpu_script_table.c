@@ -1,532 +1,214 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fpu statements (fpu_script.h): one table, one row per statement, run on the machine of
- * a struct fpu_script_context.  Task names are checked while parsing; whether a task exists is
- * known only when the statement runs.  Reference: docs/fpu-script.md.
+ * The fpu statements (fpu_script.h): one table, one row per statement - the words that name
+ * it, its arguments (kind, noun for messages, where the value goes), the usage arity errors
+ * quote, the help line, the facts it provides or needs, and its handler (fpu_script_task.c,
+ * fpu_script_signal.c, fpu_script_guest.c).  `vxsave fpu --help` prints the list from here.
+ * Reference: docs/fpu-script.md.
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
-#include "cli.h"
-#include "fpu_script.h"
-#include "script_grammar.h"
+#include "fpu_script_internal.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Facts of this table (above the cpu table's bits). */
-enum {
-	FS_FACT_RESULT = 1u << 8, /* an `fpu prctl` ran: `fpu expect result` may follow */
-	FS_FACT_SIGNAL = 1u << 9, /* an `fpu use` ran: `fpu expect signal` may follow */
-};
-
-struct fs_stmt {
-	char name[FPU_SCRIPT_NAME_MAX];
-	char other[FPU_SCRIPT_NAME_MAX];
-	uint32_t number;
-	uint64_t option;
-	uint64_t value;
-	uint64_t field;
-	long long result;
-};
-
-#define FS_AT(field) SG_AT(struct fs_stmt, field)
-
-enum fs_field {
-	F_SIZE,
-	F_USER_SIZE,
-	F_XFEATURES,
-	F_USER_XFEATURES,
-	F_XFD,
-	F_NEED_LOAD,
-	F_LAST_CPU,
-	F_PERM
-};
-
-static const struct sg_choice prctl_options[] = {
-    {"get_xcomp_supp", VX_ARCH_GET_XCOMP_SUPP},
-    {"get_xcomp_perm", VX_ARCH_GET_XCOMP_PERM},
-    {"req_xcomp_perm", VX_ARCH_REQ_XCOMP_PERM},
-    {"get_xcomp_guest_perm", VX_ARCH_GET_XCOMP_GUEST_PERM},
-    {"req_xcomp_guest_perm", VX_ARCH_REQ_XCOMP_GUEST_PERM},
-    {NULL, 0},
-};
-
-static const struct sg_choice fields[] = {
-    {"size", F_SIZE},
-    {"user_size", F_USER_SIZE},
-    {"xfeatures", F_XFEATURES},
-    {"user_xfeatures", F_USER_XFEATURES},
-    {"xfd", F_XFD},
-    {"need_fpu_load", F_NEED_LOAD},
-    {"last_cpu", F_LAST_CPU},
-    {"state_perm", F_PERM},
-    {NULL, 0},
-};
-
-static const struct sg_choice signals[] = {
-    {"none", 0},
-    {"sigill", VX_SIGILL},
-    {"sigsegv", VX_SIGSEGV},
-    {NULL, 0},
-};
-
-/* The errors arch_prctl returns (fpu_task.h). */
-static const struct sg_choice errnos[] = {
-    {"EINVAL", EINVAL}, {"EOPNOTSUPP", EOPNOTSUPP}, {"EBUSY", EBUSY},
-    {"ENOSPC", ENOSPC}, {"EFAULT", EFAULT},	    {"EPERM", EPERM},
-    {"ESRCH", ESRCH},	{"ENOMEM", ENOMEM},	    {NULL, 0},
-};
-
-static const char *choice_name(const struct sg_choice *choices, uint64_t value)
+/* A word after `fpu guest` / `fpu ptrace` that no row knows: refused with the row's message. */
+static int parse_unknown(struct sg_parser *p, const struct sg_arg *spec, const char *word,
+			 void *dest)
 {
-	for (; choices->name; choices++)
-		if (choices->value == value)
-			return choices->name;
-	return "?";
+	(void)dest;
+	return sg_fail_word(p, -EINVAL, spec->refuse, word);
 }
 
-/* ----------------------------------------------------------------------------------------- */
-/* Kinds                                                                                        */
+static const struct sg_kind fs_kind_unknown = {"WORD", parse_unknown};
 
-static int parse_name(struct sg_parser *p, const struct sg_arg *spec, const char *word, void *dest)
-{
-	size_t length = strlen(word);
-
-	if (length == 0 || length >= FPU_SCRIPT_NAME_MAX)
-		return sg_fail(p, -EINVAL, "%s '%s' must have 1 to %u characters", spec->what, word,
-			       FPU_SCRIPT_NAME_MAX - 1);
-	for (size_t i = 0; i < length; i++)
-		if (!((word[i] >= 'a' && word[i] <= 'z') || (word[i] >= 'A' && word[i] <= 'Z') ||
-		      (word[i] >= '0' && word[i] <= '9') || word[i] == '_' || word[i] == '-'))
-			return sg_fail(p, -EINVAL, "bad %s '%s' (letters, digits, '_', '-')",
-				       spec->what, word);
-	if (dest)
-		memcpy(dest, word, length + 1);
-	return 0;
-}
-
-/* A value or an errno name (stored negative). */
-static int parse_result(struct sg_parser *p, const struct sg_arg *spec, const char *word,
-			void *dest)
-{
-	const char *name = word[0] == '-' ? word + 1 : word;
-	char *end;
-	unsigned long long value;
-
-	for (const struct sg_choice *c = errnos; c->name; c++)
-		if (strcasecmp(name, c->name) == 0) {
-			*(long long *)dest = -(long long)c->value;
-			return 0;
-		}
-	errno = 0;
-	value = strtoull(word, &end, 0);
-	if (errno || *end || word[0] == '-' || !word[0])
-		return sg_fail(p, -EINVAL,
-			       "bad %s '%s' (a number or EINVAL, EOPNOTSUPP, EBUSY, "
-			       "ENOSPC, EFAULT, EPERM, ESRCH, ENOMEM)",
-			       spec->what, word);
-	*(long long *)dest = (long long)value;
-	return 0;
-}
-
-static const struct sg_kind fs_kind_name = {"NAME", parse_name};
-static const struct sg_kind fs_kind_result = {"VALUE|ERRNO", parse_result};
-
-/* ----------------------------------------------------------------------------------------- */
-/* Helpers                                                                                      */
-
-static int need_machine(struct sg_runner *r, const struct fpu_script_context *c)
-{
-	if (!c->machine)
-		return sg_run_error(r, -EINVAL, "no machine: 'fpu machine CPUS' must come first");
-	return 0;
-}
-
-static int find_task(struct sg_runner *r, struct fpu_script_context *c, const char *name,
-		     struct vx_fpu_task **task)
-{
-	int rc = need_machine(r, c);
-
-	if (rc)
-		return rc;
-	for (unsigned i = 0; i < c->task_count; i++)
-		if (strcmp(c->names[i], name) == 0) {
-			*task = c->tasks[i];
-			return 0;
-		}
-	return sg_run_error(r, -EINVAL, "no task '%s'", name);
-}
-
-/* Check that @name is unused and a slot is free, and reserve the name (add_task() fills it). */
-static int new_slot(struct sg_runner *r, struct fpu_script_context *c, const char *name)
-{
-	int rc = need_machine(r, c);
-
-	if (rc)
-		return rc;
-	for (unsigned i = 0; i < c->task_count; i++)
-		if (strcmp(c->names[i], name) == 0)
-			return sg_run_error(r, -EEXIST, "task '%s' already exists", name);
-	if (c->task_count == FPU_SCRIPT_TASKS_MAX)
-		return sg_run_error(r, -E2BIG, "more than %u tasks", FPU_SCRIPT_TASKS_MAX);
-	memcpy(c->names[c->task_count], name, FPU_SCRIPT_NAME_MAX);
-	return 0;
-}
-
-static int model_error(struct sg_runner *r, int rc, const char *what, const struct vx_error *err)
-{
-	const char *name = choice_name(errnos, (uint64_t)-rc);
-
-	return sg_run_error(r, rc, "%s: %s (%s)", what, name[0] == '?' ? vx_errno_name(rc) : name,
-			    err->reason[0] ? err->reason : "refused");
-}
-
-/* ----------------------------------------------------------------------------------------- */
-/* Statements                                                                                   */
-
-static int run_machine(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	struct fpu_script_context *c = context;
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_error err = VX_ERROR_INIT;
-	int rc;
-
-	if (c->machine)
-		return sg_run_error(r, -EEXIST, "the machine is already booted");
-	rc = vx_fpu_system_create(c->profile, &c->config, &c->system, &err);
-	if (rc < 0)
-		return model_error(r, rc, "fpu boot", &err);
-	rc = vx_fpu_machine_create(c->system, s->number, &c->machine, &err);
-	if (rc < 0)
-		return model_error(r, rc, "fpu machine", &err);
-	if (!r->options->quiet)
-		fprintf(r->out, "fpu machine: %u CPU%s, CET_S design %s\n", s->number,
-			s->number == 1 ? "" : "s", vx_fpu_cet_design_name(c->config.cet_design));
-	return 0;
-}
-
-static int add_task(struct sg_runner *r, struct fpu_script_context *c, const char *name,
-		    const char *parent,
-		    int (*create)(struct vx_fpu_task *, struct vx_fpu_task **, struct vx_error *))
-{
-	struct vx_error err = VX_ERROR_INIT;
-	struct vx_fpu_task *from = NULL, *task;
-	int rc = new_slot(r, c, name);
-
-	if (!rc && parent)
-		rc = find_task(r, c, parent, &from);
-	if (rc)
-		return rc;
-	rc = parent ? create(from, &task, &err) : vx_fpu_process_create(c->machine, &task, &err);
-	if (rc < 0)
-		return model_error(r, rc, parent ? "fork/clone" : "process", &err);
-	c->tasks[c->task_count++] = task;
-	if (!r->options->quiet)
-		fprintf(r->out, "task %s created\n", name);
-	return 0;
-}
-
-static int run_process(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	return add_task(r, context, ((const struct fs_stmt *)stmt->payload)->name, NULL, NULL);
-}
-
-static int run_fork(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fs_stmt *s = stmt->payload;
-
-	return add_task(r, context, s->name, s->other, vx_fpu_task_fork);
-}
-
-static int run_thread(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fs_stmt *s = stmt->payload;
-
-	return add_task(r, context, s->name, s->other, vx_fpu_task_clone_thread);
-}
-
-/* Forget the tasks of @process other than @keep (exec freed them: de_thread). */
-static void drop_other_threads(struct fpu_script_context *c, const bool *same,
-			       const struct vx_fpu_task *keep)
-{
-	unsigned kept = 0;
-
-	for (unsigned i = 0; i < c->task_count; i++) {
-		if (same[i] && c->tasks[i] != keep)
-			continue;
-		memmove(c->names[kept], c->names[i], FPU_SCRIPT_NAME_MAX);
-		c->tasks[kept++] = c->tasks[i];
-	}
-	c->task_count = kept;
-}
-
-static int run_exec(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	struct fpu_script_context *c = context;
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_error err = VX_ERROR_INIT;
-	bool same[FPU_SCRIPT_TASKS_MAX];
-	struct vx_fpu_task *task;
-	int rc = find_task(r, c, s->name, &task);
-
-	if (rc)
-		return rc;
-	for (unsigned i = 0; i < c->task_count; i++)
-		same[i] = vx_fpu_task_process(c->tasks[i]) == vx_fpu_task_process(task);
-	rc = vx_fpu_task_exec(task, &err);
-	if (rc < 0)
-		return model_error(r, rc, "exec", &err);
-	drop_other_threads(c, same, task);
-	return 0;
-}
-
-static int run_run(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_error err = VX_ERROR_INIT;
-	struct vx_fpu_task *task;
-	int rc = find_task(r, context, s->name, &task);
-
-	if (rc)
-		return rc;
-	rc = vx_fpu_task_schedule(task, s->number, &err);
-	if (rc < 0)
-		return model_error(r, rc, "schedule", &err);
-	rc = vx_fpu_task_return_to_user(task, &err);
-	return rc < 0 ? model_error(r, rc, "return to user", &err) : 0;
-}
-
-static int run_prctl(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	struct fpu_script_context *c = context;
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_error err = VX_ERROR_INIT;
-	struct vx_fpu_task *task;
-	uint64_t user = 0;
-	bool get = s->option != VX_ARCH_REQ_XCOMP_PERM && s->option != VX_ARCH_REQ_XCOMP_GUEST_PERM;
-	int rc = find_task(r, c, s->name, &task);
-
-	if (rc)
-		return rc;
-	r->summary->operations++;
-	rc = vx_fpu_arch_prctl(task, s->option, s->value, &user, &err);
-	c->result = rc < 0 ? rc : get ? (long long)user : 0;
-	if (rc < 0)
-		r->summary->faults++;
-	if (r->options->quiet)
-		return 0;
-	if (rc < 0)
-		fprintf(r->out, "arch_prctl(%s, %#llx) = -%s\n",
-			choice_name(prctl_options, s->option), (unsigned long long)s->value,
-			choice_name(errnos, (uint64_t)-rc));
-	else
-		fprintf(r->out, "arch_prctl(%s, %#llx) = %#llx\n",
-			choice_name(prctl_options, s->option), (unsigned long long)s->value,
-			(unsigned long long)c->result);
-	return 0;
-}
-
-static int run_use(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	struct fpu_script_context *c = context;
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_error err = VX_ERROR_INIT;
-	struct vx_fpu_user_result result;
-	struct vx_fpu_task *task;
-	int rc = find_task(r, c, s->name, &task);
-
-	if (rc)
-		return rc;
-	r->summary->operations++;
-	rc = vx_fpu_task_use(task, s->value, &result, &err);
-	if (rc < 0)
-		return model_error(r, rc, "use", &err);
-	c->signal = result.signal;
-	if (result.signal)
-		r->summary->faults++;
-	if (!r->options->quiet)
-		fprintf(r->out, "use %#llx by %s: %s%s%s\n", (unsigned long long)s->value, s->name,
-			result.nm_events ? "#NM (XFD), " : "",
-			result.retired ? "retired" : "not retired",
-			result.signal == VX_SIGILL    ? ", SIGILL"
-			: result.signal == VX_SIGSEGV ? ", SIGSEGV"
-						      : "");
-	return 0;
-}
-
-static uint64_t field_value(const struct vx_fpu_task_info *info, const struct vx_fpu_perm *perm,
-			    uint64_t field)
-{
-	switch (field) {
-	case F_SIZE:
-		return info->fpstate->size;
-	case F_USER_SIZE:
-		return info->fpstate->user_size;
-	case F_XFEATURES:
-		return info->fpstate->xfeatures;
-	case F_USER_XFEATURES:
-		return info->fpstate->user_xfeatures;
-	case F_XFD:
-		return info->fpstate->xfd;
-	case F_NEED_LOAD:
-		return info->need_fpu_load;
-	case F_LAST_CPU:
-		return (uint64_t)(int64_t)info->last_cpu;
-	default:
-		return perm->state_perm;
-	}
-}
-
-static void task_state(struct vx_fpu_task *task, struct vx_fpu_task_info *info,
-		       struct vx_fpu_perm *perm)
-{
-	struct vx_fpu_perm guest;
-
-	vx_fpu_task_info(task, info);
-	vx_fpu_process_perm(vx_fpu_task_process(task), perm, &guest);
-}
-
-static int run_print(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_fpu_task_info info;
-	struct vx_fpu_perm perm;
-	struct vx_fpu_task *task;
-	char names[256];
-	int rc = find_task(r, context, s->name, &task);
-
-	if (rc)
-		return rc;
-	task_state(task, &info, &perm);
-	fprintf(r->out,
-		"task %s: fpstate size %u, user_size %u, xfd %#llx, TIF_NEED_FPU_LOAD %d, "
-		"last_cpu %d\n",
-		s->name, info.fpstate->size, info.fpstate->user_size,
-		(unsigned long long)info.fpstate->xfd, info.need_fpu_load, info.last_cpu);
-	fprintf(r->out, "  xfeatures      %#llx %s\n", (unsigned long long)info.fpstate->xfeatures,
-		cli_mask_names(info.fpstate->xfeatures, names, sizeof(names)));
-	fprintf(r->out, "  user_xfeatures %#llx\n",
-		(unsigned long long)info.fpstate->user_xfeatures);
-	fprintf(r->out, "  state_perm     %#llx\n", (unsigned long long)perm.state_perm);
-	return 0;
-}
-
-/* "expectation failed: STATEMENT: what was found", as the cpu expectations say it. */
-static int expect_failed(struct sg_runner *r, const struct sg_stmt *stmt, const char *found)
-{
-	return sg_run_error(r, -EDOM, "expectation failed: %s: %s", stmt->text, found);
-}
-
-static int run_expect_task(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fs_stmt *s = stmt->payload;
-	struct vx_fpu_task_info info;
-	struct vx_fpu_perm perm;
-	struct vx_fpu_task *task;
-	char found[64];
-	uint64_t got;
-	int rc = find_task(r, context, s->name, &task);
-
-	if (rc)
-		return rc;
-	task_state(task, &info, &perm);
-	got = field_value(&info, &perm, s->field);
-	if (got == s->value)
-		return 0;
-	snprintf(found, sizeof(found), "%s is %#llx", choice_name(fields, s->field),
-		 (unsigned long long)got);
-	return expect_failed(r, stmt, found);
-}
-
-static void format_result(char *buf, size_t len, long long value)
-{
-	if (value < 0)
-		snprintf(buf, len, "-%s", choice_name(errnos, (uint64_t)-value));
-	else
-		snprintf(buf, len, "%#llx", (unsigned long long)value);
-}
-
-static int run_expect_result(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fpu_script_context *c = context;
-	const struct fs_stmt *s = stmt->payload;
-	char got[32], found[64];
-
-	if (c->result == s->result)
-		return 0;
-	format_result(got, sizeof(got), c->result);
-	snprintf(found, sizeof(found), "arch_prctl returned %s", got);
-	return expect_failed(r, stmt, found);
-}
-
-static int run_expect_signal(struct sg_runner *r, void *context, const struct sg_stmt *stmt)
-{
-	const struct fpu_script_context *c = context;
-	const struct fs_stmt *s = stmt->payload;
-	char found[64];
-
-	if ((uint64_t)c->signal == s->value)
-		return 0;
-	snprintf(found, sizeof(found), "the signal was %s",
-		 choice_name(signals, (uint64_t)c->signal));
-	return expect_failed(r, stmt, found);
-}
-
-/* ----------------------------------------------------------------------------------------- */
-/* The table                                                                                    */
-
-#define TASK_ARG(field, noun)                                                                      \
+#define NAME_ARG(field, noun)                                                                      \
 	{                                                                                          \
 		.kind = &fs_kind_name, .what = noun, .to = FS_AT(field)                            \
 	}
+#define CPU_ARG                                                                                    \
+	{                                                                                          \
+		.kind = &sg_kind_u32, .what = "a CPU", .to = FS_AT(number)                         \
+	}
+#define REG_ARG                                                                                    \
+	{                                                                                          \
+		.kind = &sg_kind_register, .what = "a register", .to = FS_AT(reg)                  \
+	}
+#define REG_VALUE_ARG                                                                              \
+	{                                                                                          \
+		.kind = &sg_kind_value, .what = "a register value", .to = FS_AT(bytes)             \
+	}
+#define EQUALS_ARG                                                                                 \
+	{                                                                                          \
+		.kind = &sg_kind_word, .what = "=",                                                \
+		.refuse = "expected '=' after the register name, not '{}'"                         \
+	}
+#define REG_WORD_ARG                                                                               \
+	{                                                                                          \
+		.kind = &sg_kind_word, .what = "reg",                                              \
+		.refuse = "expected 'reg' (a register comparison), not '{}'"                       \
+	}
+#define COMPARE_ARG                                                                                \
+	{                                                                                          \
+		.kind = &sg_kind_compare, .what = "==", .to = FS_AT(negate)                        \
+	}
+#define AT_ARG                                                                                     \
+	{                                                                                          \
+		.kind = &fs_kind_at, .what = "offset", .to = FS_AT(at)                             \
+	}
+#define WIDTH_ARG                                                                                  \
+	{                                                                                          \
+		.kind = &sg_kind_choice, .what = "width", .to = FS_AT(width),                      \
+		.choices = fs_widths,                                                              \
+		.refuse = "expected a width (u8, u16, u32, u64) after the offset, not '{}' (or a " \
+			  "word is missing)"                                                       \
+	}
+#define VALUE_ARG                                                                                  \
+	{                                                                                          \
+		.kind = &sg_kind_number, .what = "VALUE", .to = FS_AT(value)                       \
+	}
+#define SELECT_ARGS                                                                                \
+	{.kind = &sg_kind_word, .what = "&", .to = FS_AT(has_select), .flags = SG_MARK},           \
+	{                                                                                          \
+		.kind = &sg_kind_mask, .what = "mask", .to = FS_AT(select), .flags = SG_TIED,      \
+		.missing = "expected a mask after '&'"                                             \
+	}
+#define REGSET_ARG                                                                                 \
+	{                                                                                          \
+		.kind = &sg_kind_choice, .what = "regset", .to = FS_AT(option),                    \
+		.choices = fs_regsets,                                                             \
+		.refuse = "unknown regset '{}' (xstate = NT_X86_XSTATE, fpreg = NT_PRFPREG)"       \
+	}
+#define LEN_ARG                                                                                    \
+	{                                                                                          \
+		.kind = &sg_kind_number, .what = "a length", .to = FS_AT(value), .flags = SG_OPT   \
+	}
+#define FIELD_ARG(choices_, message)                                                               \
+	{                                                                                          \
+		.kind = &sg_kind_choice, .what = "field", .to = FS_AT(field), .choices = choices_, \
+		.refuse = message                                                                  \
+	}
+
+#define TASK_FIELDS                                                                                \
+	"unknown field '{}' (size, user_size, xfeatures, user_xfeatures, xfd, need_fpu_load, "     \
+	"last_cpu, state_perm, cpu, sas_ss_size, pkru, guest_perm)"
+#define GUEST_FIELDS                                                                               \
+	"unknown guest field '{}' (size, user_size, xfeatures, user_xfeatures, xfd, in_use, "      \
+	"enabled, uabi_size, pkru)"
+#define GUEST_STATEMENTS "alloc, free, enter, exit, enable, xfd, reg, to_uabi, from_uabi"
+
+#define USAGE_EXPECT_TASK "fpu expect TASK FIELD VALUE, or fpu expect TASK reg NAME ==|!= VALUE"
+#define USAGE_EXPECT_GUEST                                                                         \
+	"fpu expect guest GUEST FIELD VALUE, or fpu expect guest GUEST reg NAME ==|!= VALUE"
+#define USAGE_EXPECT_BUFFER                                                                        \
+	"fpu expect buffer BUF FIELD [& MASK] VALUE, or fpu expect buffer BUF OFFSET "             \
+	"u8|u16|u32|u64 [& MASK] VALUE"
+#define USAGE_POKE "fpu poke BUF FIELD VALUE, or fpu poke BUF OFFSET u8|u16|u32|u64 VALUE"
+#define USAGE_PRINT                                                                                \
+	"fpu print TASK, fpu print TASK reg NAME, fpu print buffer BUF [OFFSET LENGTH], fpu "      \
+	"print guest GUEST [reg NAME], fpu print log"
+#define NEEDS_RESULT                                                                               \
+	.needs = FS_FACT_RESULT,                                                                   \
+	.needs_msg = "'fpu expect result' needs a call with a result before it (fpu prctl, "       \
+		     "sigaltstack, kernel_fpu_begin/end, signal, ptrace, guest free/enable/"       \
+		     "to_uabi/from_uabi)"
 
 static const struct sg_row fpu_rows[] = {
-    {"fpu", .usage = "fpu machine|process|fork|thread|exec|run|prctl|use|print|expect ...",
+    {"fpu",
+     .usage = "fpu machine|process|fork|thread|exec|run|switch|idle|return|kernel_fpu_begin|"
+	      "kernel_fpu_end|prctl|sigaltstack|use|reg|signal|sigreturn|buffer|poke|ptrace|guest|"
+	      "print|expect ...",
      .flags = SG_GROUP, .min_words = 2, .unknown = "unknown fpu statement"},
+
+    /* the machine and its tasks */
     {"fpu machine",
-     {{.kind = &sg_kind_u32, .what = "a CPU count", .to = FS_AT(number)}},
-     "fpu machine CPUS",
-     "fpu machine CPUS",
+     {CPU_ARG,
+      {.kind = &sg_kind_word,
+       .what = "strict_sas_size",
+       .to = FS_AT(flag),
+       .flags = SG_OPT,
+       .refuse = "unexpected '{}' (only strict_sas_size may follow the CPU count)"}},
+     "fpu machine CPUS [strict_sas_size]",
+     "fpu machine CPUS [strict_sas_size]",
      "boot the FPU framework on the profile and\ncreate CPUS model CPUs (first fpu statement)",
-     .run = run_machine},
+     .run = fs_run_machine},
     {"fpu process",
-     {TASK_ARG(name, "task name")},
+     {NAME_ARG(name, "task name")},
      "fpu process NAME",
      "fpu process NAME",
      "a new process (as after exec); NAME is its leader",
-     .run = run_process},
+     .run = fs_run_process},
     {"fpu fork",
-     {TASK_ARG(name, "task name"), TASK_ARG(other, "parent")},
+     {NAME_ARG(name, "task name"), NAME_ARG(other, "parent")},
      "fpu fork NAME PARENT",
      "fpu fork NAME PARENT",
      "fork() by the running PARENT: NAME leads a new\nprocess, perms copied",
-     .run = run_fork},
+     .run = fs_run_fork},
     {"fpu thread",
-     {TASK_ARG(name, "task name"), TASK_ARG(other, "parent")},
+     {NAME_ARG(name, "task name"), NAME_ARG(other, "parent")},
      "fpu thread NAME PARENT",
      "fpu thread NAME PARENT",
      "clone(CLONE_THREAD) by the running PARENT",
-     .run = run_thread},
+     .run = fs_run_thread},
     {"fpu exec",
-     {TASK_ARG(name, "task")},
+     {NAME_ARG(name, "task")},
      "fpu exec TASK",
      "fpu exec TASK",
      "execve(): fpstate and permissions reset",
-     .run = run_exec},
+     .run = fs_run_exec},
+
+    /* CPUs */
     {"fpu run",
-     {TASK_ARG(name, "task"), {.kind = &sg_kind_u32, .what = "a CPU", .to = FS_AT(number)}},
+     {NAME_ARG(name, "task"), CPU_ARG},
      "fpu run TASK CPU",
      "fpu run TASK CPU",
      "schedule TASK on CPU and return to user",
-     .run = run_run},
+     .run = fs_run_run},
+    {"fpu switch",
+     {NAME_ARG(name, "task"), CPU_ARG},
+     "fpu switch TASK CPU",
+     "fpu switch TASK CPU",
+     "context switch to TASK on CPU (switch_fpu of\nthe previous task), no restore yet",
+     .run = fs_run_switch},
+    {"fpu idle",
+     {CPU_ARG},
+     "fpu idle CPU",
+     "fpu idle CPU",
+     "switch CPU to idle: its task is switched out",
+     .run = fs_run_idle},
+    {"fpu return",
+     {NAME_ARG(name, "task")},
+     "fpu return TASK",
+     "fpu return TASK",
+     "the running TASK returns to user\n(switch_fpu_return: restore if needed)",
+     .run = fs_run_return},
+    {"fpu kernel_fpu_begin",
+     {CPU_ARG,
+      {.kind = &sg_kind_choice,
+       .what = "mask",
+       .to = FS_AT(option),
+       .flags = SG_OPT,
+       .choices = fs_kfpu,
+       .refuse = "unknown kernel_fpu_begin mask '{}' (mxcsr, 387, both)"}},
+     "fpu kernel_fpu_begin CPU [mxcsr|387|both]",
+     "fpu kernel_fpu_begin CPU [mxcsr|387|both]",
+     "kernel_fpu_begin_mask() on CPU; nested:\n-EBUSY",
+     .provides = FS_FACT_RESULT,
+     .check = fs_check_present,
+     .run = fs_run_kernel_begin},
+    {"fpu kernel_fpu_end",
+     {CPU_ARG},
+     "fpu kernel_fpu_end CPU",
+     "fpu kernel_fpu_end CPU",
+     "kernel_fpu_end() on CPU",
+     .provides = FS_FACT_RESULT,
+     .run = fs_run_kernel_end},
+
+    /* permissions */
     {"fpu prctl",
-     {TASK_ARG(name, "task"),
+     {NAME_ARG(name, "task"),
       {.kind = &sg_kind_choice,
        .what = "option",
        .to = FS_AT(option),
-       .choices = prctl_options,
+       .choices = fs_prctl_options,
        .refuse = "unknown arch_prctl option '{}' (get_xcomp_supp, get_xcomp_perm, "
 		 "req_xcomp_perm, get_xcomp_guest_perm, req_xcomp_guest_perm)"},
       {.kind = &sg_kind_number, .what = "ARG", .to = FS_AT(value), .flags = SG_OPT}},
@@ -534,70 +216,303 @@ static const struct sg_row fpu_rows[] = {
      "fpu prctl TASK OPTION [ARG]",
      "arch_prctl(ARCH_OPTION, ARG) by TASK; prints\nthe result (GET: the value stored)",
      .provides = FS_FACT_RESULT,
-     .run = run_prctl},
+     .run = fs_run_prctl},
+    {"fpu sigaltstack",
+     {NAME_ARG(name, "task"), {.kind = &fs_kind_altstack, .what = "size", .to = FS_AT(value)}},
+     "fpu sigaltstack TASK SIZE|disable",
+     "fpu sigaltstack TASK SIZE|disable",
+     "sigaltstack() by TASK (-ENOMEM if too small)",
+     .provides = FS_FACT_RESULT,
+     .run = fs_run_sigaltstack},
+
+    /* user mode */
     {"fpu use",
-     {TASK_ARG(name, "task"), {.kind = &sg_kind_mask, .what = "MASK", .to = FS_AT(value)}},
+     {NAME_ARG(name, "task"), {.kind = &sg_kind_mask, .what = "MASK", .to = FS_AT(value)}},
      "fpu use TASK MASK",
      "fpu use TASK MASK",
      "the running TASK uses components MASK in user\nmode (#NM: realloc or SIGILL)",
      .provides = FS_FACT_SIGNAL,
-     .run = run_use},
+     .run = fs_run_use},
+    {"fpu reg",
+     {NAME_ARG(name, "task"), REG_ARG, EQUALS_ARG, REG_VALUE_ARG},
+     "fpu reg TASK NAME = VALUE",
+     "fpu reg TASK NAME = VALUE",
+     "the running TASK writes a register in user\nmode (xmm0, ymmh0, k0, pkru, tmm0...)",
+     .provides = FS_FACT_SIGNAL,
+     .check = fs_check_reg_value,
+     .run = fs_run_reg},
+
+    /* signals */
+    {"fpu signal",
+     {NAME_ARG(name, "task"), NAME_ARG(other, "frame buffer")},
+     "fpu signal TASK FRAME",
+     "fpu signal TASK FRAME",
+     "signal delivery: copy_fpstate_to_sigframe()\ninto buffer FRAME, then user states to init",
+     .provides = FS_FACT_RESULT,
+     .run = fs_run_signal},
+    {"fpu sigreturn",
+     {NAME_ARG(name, "task"),
+      {.kind = &fs_kind_name, .what = "frame buffer", .to = FS_AT(other), .flags = SG_OPT}},
+     "fpu sigreturn TASK [FRAME]",
+     "fpu sigreturn TASK [FRAME]",
+     "fpu__restore_sig() from FRAME (none: fpregs\nNULL)",
+     .provides = FS_FACT_SIGRETURN | FS_FACT_SIGNAL,
+     .check = fs_check_present,
+     .run = fs_run_sigreturn},
+
+    /* buffers */
+    {"fpu buffer",
+     {NAME_ARG(name, "buffer name"),
+      {.kind = &sg_kind_number, .what = "a size", .to = FS_AT(value)}},
+     "fpu buffer NAME SIZE",
+     "fpu buffer NAME SIZE",
+     "a zero-filled buffer of SIZE bytes (frames,\nregsets and uABI buffers are made on "
+     "first\nuse)",
+     .run = fs_run_buffer},
+    {"fpu poke",
+     {NAME_ARG(name, "buffer"), AT_ARG, VALUE_ARG},
+     USAGE_POKE,
+     "fpu poke BUF FIELD|OFFSET [u8..u64] VALUE",
+     "store a little-endian number (FIELD: magic1,\nxstate_size, xstate_bv, magic2...)",
+     .check = fs_check_buffer_value,
+     .run = fs_run_poke},
+    {"fpu poke",
+     {NAME_ARG(name, "buffer"), AT_ARG, WIDTH_ARG, VALUE_ARG},
+     USAGE_POKE,
+     .check = fs_check_buffer_value,
+     .run = fs_run_poke},
+
+    /* ptrace */
+    {"fpu ptrace get",
+     {NAME_ARG(name, "task"), REGSET_ARG, NAME_ARG(other, "buffer"), LEN_ARG},
+     "fpu ptrace get TASK xstate|fpreg BUF [LEN]",
+     "fpu ptrace get TASK xstate|fpreg BUF [LEN]",
+     "PTRACE_GETREGSET of the stopped TASK into BUF",
+     .provides = FS_FACT_RESULT,
+     .check = fs_check_present,
+     .run = fs_run_ptrace_get},
+    {"fpu ptrace set",
+     {NAME_ARG(name, "task"), REGSET_ARG, NAME_ARG(other, "buffer"), LEN_ARG},
+     "fpu ptrace set TASK xstate|fpreg BUF [LEN]",
+     "fpu ptrace set TASK xstate|fpreg BUF [LEN]",
+     "PTRACE_SETREGSET of the stopped TASK from BUF",
+     .provides = FS_FACT_RESULT,
+     .check = fs_check_present,
+     .run = fs_run_ptrace_set},
+    {"fpu ptrace",
+     {{.kind = &fs_kind_unknown,
+       .what = "get or set",
+       .flags = SG_REPEAT,
+       .refuse = "unknown ptrace request '{}' (get, set)"}},
+     .usage = "fpu ptrace get|set TASK xstate|fpreg BUF [LEN]"},
+
+    /* guests */
+    {"fpu guest alloc",
+     {NAME_ARG(name, "guest name"), NAME_ARG(other, "task")},
+     "fpu guest alloc GUEST TASK",
+     "fpu guest alloc GUEST TASK",
+     "vCPU creation by TASK: a guest fpstate, the\nguest permission locked",
+     .run = fs_run_guest_alloc},
+    {"fpu guest free",
+     {NAME_ARG(name, "guest")},
+     "fpu guest free GUEST",
+     "fpu guest free GUEST",
+     "fpu_free_guest_fpstate() (in use: -EBUSY)",
+     .provides = FS_FACT_RESULT,
+     .run = fs_run_guest_free},
+    {"fpu guest enter",
+     {NAME_ARG(name, "guest")},
+     "fpu guest enter GUEST",
+     "fpu guest enter GUEST",
+     "KVM_RUN starts: fpu_swap_kvm_fpstate(enter)",
+     .run = fs_run_guest_enter},
+    {"fpu guest exit",
+     {NAME_ARG(name, "guest")},
+     "fpu guest exit GUEST",
+     "fpu guest exit GUEST",
+     "KVM_RUN ends: back to the task's fpstate",
+     .run = fs_run_guest_exit},
+    {"fpu guest enable",
+     {NAME_ARG(name, "guest"), {.kind = &sg_kind_mask, .what = "MASK", .to = FS_AT(value)}},
+     "fpu guest enable GUEST MASK",
+     "fpu guest enable GUEST MASK",
+     "fpu_enable_guest_xfd_features() (KVM_SET_CPUID2)",
+     .provides = FS_FACT_RESULT,
+     .run = fs_run_guest_enable},
+    {"fpu guest xfd",
+     {NAME_ARG(name, "guest"), {.kind = &sg_kind_mask, .what = "XFD", .to = FS_AT(value)}},
+     "fpu guest xfd GUEST MASK",
+     "fpu guest xfd GUEST MASK",
+     "fpu_update_guest_xfd(): the guest's IA32_XFD",
+     .run = fs_run_guest_xfd},
+    {"fpu guest reg",
+     {NAME_ARG(name, "guest"), REG_ARG, EQUALS_ARG, REG_VALUE_ARG},
+     "fpu guest reg GUEST NAME = VALUE",
+     "fpu guest reg GUEST NAME = VALUE",
+     "guest code writes a register (pl0_ssp too)",
+     .check = fs_check_reg_value,
+     .run = fs_run_guest_reg},
+    {"fpu guest to_uabi",
+     {NAME_ARG(name, "guest"),
+      NAME_ARG(other, "buffer"),
+      {.kind = &sg_kind_mask, .what = "MASK", .to = FS_AT(value), .flags = SG_OPT}},
+     "fpu guest to_uabi GUEST BUF [MASK]",
+     "fpu guest to_uabi GUEST BUF [MASK]",
+     "KVM_GET_XSAVE2: guest fpstate to uABI BUF",
+     .provides = FS_FACT_RESULT,
+     .check = fs_check_present,
+     .run = fs_run_guest_to_uabi},
+    {"fpu guest from_uabi",
+     {NAME_ARG(name, "guest"),
+      NAME_ARG(other, "buffer"),
+      {.kind = &sg_kind_mask, .what = "XCR0", .to = FS_AT(value), .flags = SG_OPT}},
+     "fpu guest from_uabi GUEST BUF [XCR0]",
+     "fpu guest from_uabi GUEST BUF [XCR0]",
+     "KVM_SET_XSAVE: uABI BUF into the guest fpstate",
+     .provides = FS_FACT_RESULT,
+     .check = fs_check_present,
+     .run = fs_run_guest_from_uabi},
+    {"fpu guest",
+     {{.kind = &fs_kind_unknown,
+       .what = "a guest statement",
+       .flags = SG_REPEAT,
+       .refuse = "unknown guest statement '{}' (" GUEST_STATEMENTS ")"}},
+     .usage = "fpu guest " GUEST_STATEMENTS " GUEST ..."},
+
+    /* output */
     {"fpu print",
-     {TASK_ARG(name, "task")},
-     "fpu print TASK",
+     {NAME_ARG(name, "task")},
+     USAGE_PRINT,
      "fpu print TASK",
      "the task's fpstate, flags and permissions",
-     .run = run_print},
+     .run = fs_run_print},
+    {"fpu print",
+     {NAME_ARG(name, "task"), REG_WORD_ARG, REG_ARG},
+     USAGE_PRINT,
+     "fpu print TASK reg NAME",
+     "a register of the running TASK",
+     .run = fs_run_print_reg},
+    {"fpu print buffer",
+     {NAME_ARG(name, "buffer"),
+      {.kind = &sg_kind_number, .what = "an offset", .to = FS_AT(at.offset), .flags = SG_OPT},
+      {.kind = &sg_kind_number,
+       .what = "a length",
+       .to = FS_AT(value),
+       .flags = SG_TIED,
+       .missing = "fpu print buffer: OFFSET needs a LENGTH"}},
+     USAGE_PRINT,
+     "fpu print buffer BUF [OFFSET LENGTH]",
+     "software bytes, MAGIC2, XSTATE_BV; a hex dump",
+     .check = fs_check_present,
+     .run = fs_run_print_buffer},
+    {"fpu print guest",
+     {NAME_ARG(name, "guest")},
+     USAGE_PRINT,
+     "fpu print guest GUEST",
+     "the guest fpstate and struct fpu_guest",
+     .run = fs_run_print_guest},
+    {"fpu print guest",
+     {NAME_ARG(name, "guest"), REG_WORD_ARG, REG_ARG},
+     USAGE_PRINT,
+     "fpu print guest GUEST reg NAME",
+     "a register as the entered guest sees it",
+     .run = fs_run_print_guest_reg},
+    {"fpu print log",
+     {{0}},
+     USAGE_PRINT,
+     "fpu print log",
+     "the machine's WARNs and log lines",
+     .run = fs_run_print_log},
+
+    /* expectations */
     {"fpu expect",
-     {TASK_ARG(name, "task"),
-      {.kind = &sg_kind_choice,
-       .what = "field",
-       .to = FS_AT(field),
-       .choices = fields,
-       .refuse = "unknown field '{}' (size, user_size, xfeatures, user_xfeatures, xfd, "
-		 "need_fpu_load, last_cpu, state_perm)"},
+     {NAME_ARG(name, "task"),
+      FIELD_ARG(fs_task_fields, TASK_FIELDS),
       {.kind = &sg_kind_number, .what = "VALUE", .to = FS_AT(value)}},
+     USAGE_EXPECT_TASK,
      "fpu expect TASK FIELD VALUE",
-     "fpu expect TASK FIELD VALUE",
-     "a field of fpu print equals VALUE",
+     "a field equals VALUE (fpu print's, and cpu,\nsas_ss_size, pkru, guest_perm)",
      SG_EXPECTATION,
-     .run = run_expect_task},
+     .run = fs_run_expect_task},
+    {"fpu expect",
+     {NAME_ARG(name, "task"), REG_WORD_ARG, REG_ARG, COMPARE_ARG, REG_VALUE_ARG},
+     USAGE_EXPECT_TASK,
+     "fpu expect TASK reg NAME ==|!= VALUE",
+     "a register of the running TASK",
+     SG_EXPECTATION,
+     .check = fs_check_reg_value,
+     .run = fs_run_expect_reg},
     {"fpu expect result",
      {{.kind = &fs_kind_result, .what = "result", .to = FS_AT(result)}},
      "fpu expect result VALUE|ERRNO",
      "fpu expect result VALUE|ERRNO",
-     "the last fpu prctl returned this (EOPNOTSUPP...)",
+     "the last call with a result returned this\n(0, EINVAL, EFAULT...)",
      SG_EXPECTATION,
-     .needs = FS_FACT_RESULT,
-     .needs_msg = "'fpu expect result' needs an fpu prctl before it",
-     .run = run_expect_result},
+     NEEDS_RESULT,
+     .run = fs_run_expect_result},
     {"fpu expect signal",
      {{.kind = &sg_kind_choice,
        .what = "signal",
        .to = FS_AT(value),
-       .choices = signals,
+       .choices = fs_signals,
        .refuse = "unknown signal '{}' (none, sigill, sigsegv)"}},
      "fpu expect signal none|sigill|sigsegv",
      "fpu expect signal none|sigill|sigsegv",
-     "the signal the last fpu use raised",
+     "the signal of the last fpu use, reg or\nsigreturn",
      SG_EXPECTATION,
      .needs = FS_FACT_SIGNAL,
-     .needs_msg = "'fpu expect signal' needs an fpu use before it",
-     .run = run_expect_signal},
+     .needs_msg = "'fpu expect signal' needs an fpu use, fpu reg or fpu sigreturn before it",
+     .run = fs_run_expect_signal},
+    {"fpu expect sigreturn",
+     {{.kind = &sg_kind_choice,
+       .what = "outcome",
+       .to = FS_AT(value),
+       .choices = fs_sigreturns,
+       .refuse = "unknown sigreturn outcome '{}' (cleared, xstate, fx-only, segv)"}},
+     "fpu expect sigreturn cleared|xstate|fx-only|segv",
+     "fpu expect sigreturn OUTCOME",
+     "how the last fpu sigreturn restored: cleared,\nxstate, fx-only, segv",
+     SG_EXPECTATION,
+     .needs = FS_FACT_SIGRETURN,
+     .needs_msg = "'fpu expect sigreturn' needs an fpu sigreturn before it",
+     .run = fs_run_expect_sigreturn},
+    {"fpu expect buffer",
+     {NAME_ARG(name, "buffer"), AT_ARG, SELECT_ARGS, VALUE_ARG},
+     USAGE_EXPECT_BUFFER,
+     "fpu expect buffer BUF FIELD|OFFSET [u8..u64] [& MASK] VALUE",
+     "a number in a buffer (FIELD as for fpu poke)",
+     SG_EXPECTATION,
+     .check = fs_check_buffer_value,
+     .run = fs_run_expect_buffer},
+    {"fpu expect buffer",
+     {NAME_ARG(name, "buffer"), AT_ARG, WIDTH_ARG, SELECT_ARGS, VALUE_ARG},
+     USAGE_EXPECT_BUFFER,
+     .flags = SG_EXPECTATION,
+     .check = fs_check_buffer_value,
+     .run = fs_run_expect_buffer},
+    {"fpu expect guest",
+     {NAME_ARG(name, "guest"),
+      FIELD_ARG(fs_guest_fields, GUEST_FIELDS),
+      {.kind = &sg_kind_number, .what = "VALUE", .to = FS_AT(value)}},
+     USAGE_EXPECT_GUEST,
+     "fpu expect guest GUEST FIELD VALUE",
+     "a guest field (size, xfeatures, xfd, in_use,\nenabled, uabi_size, pkru...)",
+     SG_EXPECTATION,
+     .run = fs_run_expect_guest},
+    {"fpu expect guest",
+     {NAME_ARG(name, "guest"), REG_WORD_ARG, REG_ARG, COMPARE_ARG, REG_VALUE_ARG},
+     USAGE_EXPECT_GUEST,
+     "fpu expect guest GUEST reg NAME ==|!= VALUE",
+     "a register as the entered guest sees it",
+     SG_EXPECTATION,
+     .check = fs_check_reg_value,
+     .run = fs_run_expect_guest_reg},
 };
 
 const struct sg_table fpu_script_table = {
     .name = "fpu",
     .rows = fpu_rows,
-    .count = ARRAY_SIZE(fpu_rows),
+    .count = FS_ARRAY_SIZE(fpu_rows),
     .stmt_size = sizeof(struct fs_stmt),
+    .bytes_at = {FS_AT(bytes)},
 };
-
-void fpu_script_context_clear(struct fpu_script_context *context)
-{
-	vx_fpu_machine_destroy(context->machine); /* frees every task */
-	vx_fpu_system_destroy(context->system);
-	context->machine = NULL;
-	context->system = NULL;
-	context->task_count = 0;
-}
