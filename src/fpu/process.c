@@ -142,8 +142,9 @@ static bool parent_shstk(const struct vx_fpu_task *parent)
 
 /*
  * A new thread sharing the address space (CLONE_VM without CLONE_VFORK) gets its own shadow
- * stack; fork keeps a copy of the parent's and vfork borrows it, so their SSP stays (brief of
- * issue 7; linux-fpu.md §8.4 only says "SSP updated in CET_USER if given").
+ * stack; fork keeps a copy of the parent's and vfork borrows it, so their SSP stays (the
+ * kernel's rule for allocating thread shadow stacks; linux-fpu.md §8.4 only says "SSP updated
+ * in CET_USER if given", docs/fpu.md).
  */
 static bool new_address_space_user(uint64_t flags)
 {
