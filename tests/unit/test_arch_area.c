@@ -7,7 +7,8 @@
  *  - initial values (§6), conversion with hand-placed registers, the §5.3 MXCSR rule;
  *  - round trips standard -> compacted -> standard for random masks and contents (fixed,
  *    printed seed), refusals and short buffers leaving the destination byte-for-byte unchanged;
- *  - decoding: regions, named registers, the field table against the cpu layer's;
+ *  - decoding: regions, named registers; every register's place (arch and cpu tables) computed
+ *    from the component contents;
  *  - on this machine: the library's compaction of a real XSAVE64 image against the real
  *    XSAVEC64 of the same register state (skipped, saying why, where the backend cannot run).
  */
@@ -764,21 +765,129 @@ static void test_field_widths(void **state)
 	assert_int_equal(width, 9);
 }
 
-/* The arch field table and the cpu layer's register table must say the same thing. */
-static void test_field_table_matches_cpu(void **state)
-{
-	(void)state;
-	assert_int_equal(vx_area_field_count(), vx_reg_count());
-	for (unsigned i = 0; i < vx_reg_count(); i++) {
-		const struct vx_reg_info *r = vx_reg_at(i);
-		const struct vx_area_field *f = vx_area_field_at(i);
+/*
+ * Every register's place, computed here from the component contents (arch.md §2.1 "Contents",
+ * §2.2, §2.5) rather than copied: the legacy image (FXSAVE layout, 16-byte ST/XMM slots), and
+ * for the other components the register index times its width.  The field table (arch) and
+ * the register table (cpu) are the same rows; both are checked against this list.
+ */
+struct expected_reg {
+	char name[16];
+	unsigned component;
+	uint32_t offset, width;
+};
 
-		assert_string_equal(f->name, r->name);
-		assert_int_equal(f->component, r->component);
-		assert_int_equal(f->offset, r->offset);
-		assert_int_equal(f->width, r->width);
+static unsigned add_reg(struct expected_reg *out, unsigned n, const char *name, unsigned component,
+			uint32_t offset, uint32_t width)
+{
+	snprintf(out[n].name, sizeof(out[n].name), "%s", name);
+	out[n].component = component;
+	out[n].offset = offset;
+	out[n].width = width;
+	return n + 1;
+}
+
+/* @count registers "PREFIXi" (i from @first) of @width bytes, each @stride apart from @base. */
+static unsigned add_bank(struct expected_reg *out, unsigned n, const char *prefix, unsigned first,
+			 unsigned count, unsigned component, uint32_t base, uint32_t stride,
+			 uint32_t width)
+{
+	for (unsigned i = 0; i < count; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%s%u", prefix, first + i);
+		n = add_reg(out, n, name, component, base + i * stride, width);
+	}
+	return n;
+}
+
+static unsigned expected_registers(struct expected_reg *out)
+{
+	unsigned n = 0;
+
+	/* §2.2: FCW, FSW, abridged FTW, FOP, FIP (FCS at 12), FDP (FDS at 20); ST0-7 at 32. */
+	n = add_reg(out, n, "fcw", VX_COMP_X87, 0, 2);
+	n = add_reg(out, n, "fsw", VX_COMP_X87, 2, 2);
+	n = add_reg(out, n, "ftw", VX_COMP_X87, 4, 1);
+	n = add_reg(out, n, "fop", VX_COMP_X87, 6, 2);
+	n = add_reg(out, n, "fip", VX_COMP_X87, 8, 8);
+	n = add_reg(out, n, "fcs", VX_COMP_X87, 12, 2);
+	n = add_reg(out, n, "fdp", VX_COMP_X87, 16, 8);
+	n = add_reg(out, n, "fds", VX_COMP_X87, 20, 2);
+	n = add_bank(out, n, "st", 0, 8, VX_COMP_X87, 32, 16, 10);
+	/* §2.2: MXCSR at 24; XMM0-15 at 160. */
+	n = add_reg(out, n, "mxcsr", VX_COMP_SSE, 24, 4);
+	n = add_bank(out, n, "xmm", 0, 16, VX_COMP_SSE, 160, 16, 16);
+	/* §2.1: within each component, registers in order, each its width apart. */
+	n = add_bank(out, n, "ymmh", 0, 16, VX_COMP_AVX, 0, 16, 16);
+	n = add_bank(out, n, "bnd", 0, 4, VX_COMP_BNDREGS, 0, 16, 16);
+	n = add_reg(out, n, "bndcfgu", VX_COMP_BNDCSR, 0, 8);
+	n = add_reg(out, n, "bndstatus", VX_COMP_BNDCSR, 8, 8);
+	n = add_bank(out, n, "k", 0, 8, VX_COMP_OPMASK, 0, 8, 8);
+	n = add_bank(out, n, "zmmh", 0, 16, VX_COMP_ZMM_HI256, 0, 32, 32);
+	n = add_bank(out, n, "zmm", 16, 16, VX_COMP_HI16_ZMM, 0, 64, 64);
+	n = add_reg(out, n, "pt", VX_COMP_PT, 0, 0); /* size from CPUID (§1.4) */
+	n = add_reg(out, n, "pkru", VX_COMP_PKRU, 0, 4);
+	n = add_reg(out, n, "pasid", VX_COMP_PASID, 0, 8);
+	/* §2.5: CET_U = U_CET, PL3_SSP; CET_S = PL0_SSP, PL1_SSP, PL2_SSP. */
+	n = add_reg(out, n, "u_cet", VX_COMP_CET_U, 0, 8);
+	n = add_reg(out, n, "pl3_ssp", VX_COMP_CET_U, 8, 8);
+	n = add_reg(out, n, "pl0_ssp", VX_COMP_CET_S, 0, 8);
+	n = add_reg(out, n, "pl1_ssp", VX_COMP_CET_S, 8, 8);
+	n = add_reg(out, n, "pl2_ssp", VX_COMP_CET_S, 16, 8);
+	n = add_reg(out, n, "hdc", VX_COMP_HDC, 0, 8);
+	n = add_reg(out, n, "uintr", VX_COMP_UINTR, 0, 48);
+	n = add_reg(out, n, "lbr", VX_COMP_LBR, 0, 0); /* size from CPUID (§1.4) */
+	n = add_reg(out, n, "hwp", VX_COMP_HWP, 0, 8);
+	n = add_reg(out, n, "tilecfg", VX_COMP_XTILECFG, 0, 64);
+	n = add_bank(out, n, "tmm", 0, 8, VX_COMP_XTILEDATA, 0, 1024, 1024); /* 16 rows x 64 B */
+	n = add_bank(out, n, "r", 16, 16, VX_COMP_APX, 0, 8, 8);
+	n = add_reg(out, n, "lwp", VX_COMP_LWP, 0, 128);
+	return n;
+}
+
+static void expect_register_place(const char *table, const char *name, unsigned component,
+				  uint32_t offset, uint32_t width, const struct expected_reg *want)
+{
+	if (component != want->component || offset != want->offset || width != want->width)
+		fail_msg("%s: %s is component %u offset %u width %u, expected %u/%u/%u", table,
+			 name, component, offset, width, want->component, want->offset,
+			 want->width);
+}
+
+static void test_register_places(void **state)
+{
+	struct expected_reg want[160];
+	unsigned n = expected_registers(want);
+
+	(void)state;
+	assert_true(n <= sizeof(want) / sizeof(want[0]));
+	assert_int_equal(vx_area_field_count(), n);
+	assert_int_equal(vx_reg_count(), n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct vx_area_field *f = vx_area_field_lookup(want[i].name);
+		const struct vx_reg_info *r = vx_reg_lookup(want[i].name);
+
+		if (!f || !r)
+			fail_msg("register %s missing from the %s table", want[i].name,
+				 f ? "cpu register" : "arch field");
+		expect_register_place("vx_area_field", f->name, f->component, f->offset, f->width,
+				      &want[i]);
+		expect_register_place("vx_reg_info", r->name, r->component, r->offset, r->width,
+				      &want[i]);
+	}
+	/* Every register fits in its component's architectural size (§2.1), or the legacy
+	 * region's 416 defined bytes (§2.2). */
+	for (unsigned i = 0; i < n; i++) {
+		const struct vx_component_info *c = vx_component_info(want[i].component);
+		uint32_t limit = c->legacy ? 416 : c->arch_size;
+
+		if (limit && want[i].offset + want[i].width > limit)
+			fail_msg("%s ends at %u, past %u", want[i].name,
+				 want[i].offset + want[i].width, limit);
 	}
 	assert_null(vx_area_field_at(vx_area_field_count()));
+	assert_null(vx_reg_at(vx_reg_count()));
 	assert_ptr_equal(vx_area_field_lookup("XMM7"), vx_area_field_at(24));
 }
 
@@ -905,7 +1014,7 @@ int main(void)
 	    cmocka_unit_test(test_compacted_relayout),
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_field_widths),
-	    cmocka_unit_test(test_field_table_matches_cpu),
+	    cmocka_unit_test(test_register_places),
 	    cmocka_unit_test(test_against_real_xsavec),
 	};
 
