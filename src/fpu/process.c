@@ -146,7 +146,7 @@ static bool parent_shstk(const struct vx_fpu_task *parent)
  * kernel's rule for allocating thread shadow stacks; linux-fpu.md §8.4 only says "SSP updated
  * in CET_USER if given", docs/fpu.md).
  */
-static bool new_address_space_user(uint64_t flags)
+static bool shares_mm_without_vfork(uint64_t flags)
 {
 	return (flags & (VX_CLONE_VM | VX_CLONE_VFORK)) == VX_CLONE_VM;
 }
@@ -231,7 +231,7 @@ static int fpu_clone(struct vx_fpu_task *parent, struct vx_fpu_task *child,
 	if (!(a->flags & VX_CLONE_THREAD))
 		inherit_perms(child, parent);
 	/* copy_process(): a task sharing the address space starts without the altstack. */
-	if (!new_address_space_user(a->flags))
+	if (!shares_mm_without_vfork(a->flags))
 		child->sas_ss_size = parent->sas_ss_size;
 	child->pkru = live_pkru(parent);
 	return 0;
@@ -268,7 +268,7 @@ int vx_fpu_task_clone(struct vx_fpu_task *parent, const struct vx_fpu_clone_args
 		rc = fpu_fpregs_restore_userregs(parent, err);
 	if (rc)
 		return rc;
-	need_shstk = parent_shstk(parent) && new_address_space_user(args->flags);
+	need_shstk = parent_shstk(parent) && shares_mm_without_vfork(args->flags);
 	rc = clone_args_check(parent, args, need_shstk, err);
 	if (rc == 0)
 		rc = clone_alloc(parent, thread, &p, &t, err);
