@@ -68,11 +68,15 @@ struct cpuid_out {
 	struct vx_kvm_cpuid_entry *entries;
 	uint32_t room;
 	uint32_t count;
+	const struct vx_kvm *kvm; /* for the supported CPUID's quirks; NULL for emulated */
 };
 
 static void emit(struct cpuid_out *out, uint32_t fn, uint32_t idx, bool indexed,
 		 struct vx_cpuid_regs r)
 {
+	/* Quirk pvm-supported-cpuid-sparse: bits this flavour leaves out (quirks_pvm.c). */
+	if (out->kvm)
+		vx_kvm_pvm_sparse_supported(out->kvm, fn, idx, &r);
 	if (out->count < out->room) {
 		struct vx_kvm_cpuid_entry *e = &out->entries[out->count];
 
@@ -219,7 +223,7 @@ int vx_kvm_get_supported_cpuid(const struct vx_kvm *kvm, const struct vx_fpu_tas
 			       struct vx_kvm_cpuid_entry *entries, uint32_t *nent,
 			       struct vx_error *err)
 {
-	struct cpuid_out out = {entries, *nent, 0};
+	struct cpuid_out out = {entries, *nent, 0, kvm};
 
 	/* nent < 1 → -E2BIG; above KVM_MAX_CPUID_ENTRIES it is clamped (cpuid.c). */
 	if (*nent < 1)
@@ -233,7 +237,7 @@ int vx_kvm_get_supported_cpuid(const struct vx_kvm *kvm, const struct vx_fpu_tas
 int vx_kvm_get_emulated_cpuid(const struct vx_kvm *kvm, struct vx_kvm_cpuid_entry *entries,
 			      uint32_t *nent, struct vx_error *err)
 {
-	struct cpuid_out out = {entries, *nent, 0};
+	struct cpuid_out out = {entries, *nent, 0, NULL};
 	struct vx_cpuid_regs r1 = {0, 0, 0, 0}, r7 = {0, 0, 0, 0};
 
 	if (*nent < 1)
@@ -243,7 +247,7 @@ int vx_kvm_get_emulated_cpuid(const struct vx_kvm *kvm, struct vx_kvm_cpuid_entr
 	emit(&out, 0, 0, false, (struct vx_cpuid_regs){7, 0, 0, 0});
 	r1.ecx = 1u << vx_kvm_feature_at(VX_KF_MOVBE)->bit;
 	emit(&out, 1, 0, false, r1);
-	if (vx_kvm_cap_has(kvm, VX_KF_RDTSCP))
+	if (vx_kvm_cap_has(kvm, VX_KF_RDTSCP) && vx_kvm_pvm_emulates_rdpid(kvm))
 		r7.ecx = 1u << vx_kvm_feature_at(VX_KF_RDPID)->bit;
 	emit(&out, 7, 0, true, r7);
 	return finish(&out, nent, err, "KVM_GET_EMULATED_CPUID");

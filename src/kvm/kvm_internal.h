@@ -162,6 +162,15 @@ uint32_t vx_kvm_xstate_required_size(const struct vx_kvm *kvm, uint64_t xfeature
 void vx_kvm_vcpu_after_set_cpuid(struct vx_kvm_vcpu *vcpu);
 void vx_kvm_vcpu_runtime_entries(const struct vx_kvm_vcpu *vcpu, struct vx_kvm_cpuid_entry *entries,
 				 uint32_t nent);
+/* quirks_pvm.c: the measured CPUID quirks of kvm_pvm (quirks.c rows
+ * pvm-supported-cpuid-sparse, pvm-cpuid-override).  The override rewrites @e in place and may
+ * append up to VX_KVM_PVM_CPUID_EXTRA entries; returns the new count. */
+#define VX_KVM_PVM_CPUID_EXTRA 64u
+void vx_kvm_pvm_sparse_supported(const struct vx_kvm *kvm, uint32_t leaf, uint32_t subleaf,
+				 struct vx_cpuid_regs *r);
+bool vx_kvm_pvm_emulates_rdpid(const struct vx_kvm *kvm);
+uint32_t vx_kvm_pvm_cpuid_override(const struct vx_kvm *kvm, struct vx_kvm_cpuid_entry *e,
+				   uint32_t n);
 /* The platform of the module (allocation for vCPU objects and CPUID arrays). */
 void *vx_kvm_alloc(const struct vx_kvm *kvm, size_t size);
 void vx_kvm_free(const struct vx_kvm *kvm, void *ptr);

@@ -9,7 +9,8 @@
 
 #include "kvm/kvm_internal.h"
 
-#define FP_SSE (VX_BIT(VX_COMP_X87) | VX_BIT(VX_COMP_SSE))
+#define FP_SSE		 (VX_BIT(VX_COMP_X87) | VX_BIT(VX_COMP_SSE))
+#define CPUID_1_EDX_APIC 9u
 
 static struct vx_kvm_cpuid_entry *find_mut(struct vx_kvm_cpuid_entry *entries, uint32_t nent,
 					   uint32_t function, uint32_t index)
@@ -23,6 +24,18 @@ static struct vx_kvm_cpuid_entry *find_mut(struct vx_kvm_cpuid_entry *entries, u
 	return NULL;
 }
 
+/* kvm_find_cpuid_entry(): the index is not significant, the first entry of @function wins,
+ * flagged or not (cpuid_entry2_find with KVM_CPUID_INDEX_NOT_SIGNIFICANT; the runtime update
+ * of leaf 1 uses it, measured with a flagged leaf 1 of index 5). */
+static struct vx_kvm_cpuid_entry *find_function(struct vx_kvm_cpuid_entry *entries, uint32_t nent,
+						uint32_t function)
+{
+	for (uint32_t i = 0; i < nent; i++)
+		if (entries[i].function == function)
+			return &entries[i];
+	return NULL;
+}
+
 static void set_bit_to(uint32_t *reg, unsigned bit, bool on)
 {
 	*reg = on ? *reg | 1u << bit : *reg & ~(1u << bit);
@@ -33,7 +46,7 @@ void vx_kvm_vcpu_runtime_entries(const struct vx_kvm_vcpu *vcpu, struct vx_kvm_c
 				 uint32_t nent)
 {
 	const struct vx_kvm *kvm = vcpu->vm->kvm;
-	struct vx_kvm_cpuid_entry *e1 = find_mut(entries, nent, 1, 0);
+	struct vx_kvm_cpuid_entry *e1 = find_function(entries, nent, 1);
 	struct vx_kvm_cpuid_entry *e7 = find_mut(entries, nent, 7, 0);
 	struct vx_kvm_cpuid_entry *d0 = find_mut(entries, nent, 0xD, 0);
 	struct vx_kvm_cpuid_entry *d1 = find_mut(entries, nent, 0xD, 1);
@@ -44,6 +57,10 @@ void vx_kvm_vcpu_runtime_entries(const struct vx_kvm_vcpu *vcpu, struct vx_kvm_c
 	if (e1)
 		set_bit_to(&e1->ecx, vx_kvm_feature_at(VX_KF_OSXSAVE)->bit,
 			   vcpu->cr4 & VX_CR4_OSXSAVE);
+	/* APIC = APIC_BASE.EN (§1.4 step 3); the model's APIC_BASE keeps its RESET value, which
+	 * has EN set (kvm_lapic_reset, SDM Vol. 3A §12.4.4). */
+	if (e1)
+		set_bit_to(&e1->edx, CPUID_1_EDX_APIC, true);
 	if (e7)
 		set_bit_to(&e7->ecx, vx_kvm_feature_at(VX_KF_OSPKE)->bit, vcpu->cr4 & VX_CR4_PKE);
 	/* 0xD.0.EBX = standard size for XCR0. */
@@ -216,7 +233,8 @@ static int check_cpuid(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task,
 static int copy_entries(const struct vx_kvm *kvm, const struct vx_kvm_cpuid_entry *entries,
 			uint32_t nent, struct vx_kvm_cpuid_entry **out, struct vx_error *err)
 {
-	*out = vx_kvm_alloc(kvm, (size_t)nent * sizeof(**out));
+	/* Room for what quirk pvm-cpuid-override may append (quirks_pvm.c). */
+	*out = vx_kvm_alloc(kvm, ((size_t)nent + VX_KVM_PVM_CPUID_EXTRA) * sizeof(**out));
 	if (!*out)
 		return vx_error_set(err, -ENOMEM, "kvm.md §2.5", "cannot copy %u CPUID entries",
 				    nent);
@@ -258,12 +276,15 @@ int vx_kvm_vcpu_set_cpuid2(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task,
 	if (rc)
 		return rc;
 	if (vcpu->has_run)
-		return set_after_run(vcpu, fresh, nent, err);
+		return set_after_run(vcpu, fresh,
+				     vx_kvm_pvm_cpuid_override(kvm, fresh, nent), err);
 	rc = check_cpuid(vcpu, task, fresh, nent, err);
 	if (rc) {
 		vx_kvm_free(kvm, fresh);
 		return rc;
 	}
+	/* Quirk pvm-cpuid-override: after the checks, before caps (measured, quirks_pvm.c). */
+	nent = vx_kvm_pvm_cpuid_override(kvm, fresh, nent);
 	vx_kvm_free(kvm, vcpu->cpuid);
 	vcpu->cpuid = fresh;
 	vcpu->ncpuid = nent;
