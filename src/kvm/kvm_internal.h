@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <vxsave/kvm.h>
+#include <vxsave/kvm_run.h>
 
 #define VX_KVM_MAX_VCPU_ID 1024u
 #define VX_KVM_MAX_VCPUS   64u
@@ -36,6 +37,10 @@ struct vx_kvm {
 	uint64_t supported_xcr0;	/* kvm_caps.supported_xcr0 */
 	uint64_t supported_xss;		/* kvm_caps.supported_xss */
 	struct vx_kvm_vm *vms;		/* list, newest first */
+	/* kvm-user-return: the vCPU whose PL0-2_SSP are in each CPU's MSRs, until that CPU's
+	 * user-return notifier restores the host's (run.c). */
+	struct vx_kvm_vcpu *ur_owner[64];
+	bool ur_dirty[64]; /* the CPU's PL0-2_SSP hold a guest's values (owner or orphaned) */
 	/* Why each feature is (not) in caps: the last rule of §1.3 that decided it. */
 	const char *why[VX_KVM_MAX_FEATURES];
 };
@@ -88,6 +93,11 @@ struct vx_kvm_vcpu {
 	struct vx_fpu_guest gfpu;
 	struct vx_kvm_vmcs_cet vmcs;
 	struct vx_kvm_cet_sw cet_sw;
+	/* KVM_RUN (run.c): the thread inside it, whether the vCPU is loaded on its CPU. */
+	struct vx_fpu_task *run_task;
+	bool in_run;
+	bool loaded;
+	struct vx_kvm_design_counters design;
 	/* Why each feature is (not) a cap: the §1.4 rule that decided it. */
 	const char *why[VX_KVM_MAX_FEATURES];
 };
@@ -174,5 +184,13 @@ uint32_t vx_kvm_pvm_cpuid_override(const struct vx_kvm *kvm, struct vx_kvm_cpuid
 /* The platform of the module (allocation for vCPU objects and CPUID arrays). */
 void *vx_kvm_alloc(const struct vx_kvm *kvm, size_t size);
 void vx_kvm_free(const struct vx_kvm *kvm, void *ptr);
+
+/* design.c: the CET_S design's hooks (kvm_arch_vcpu_load/put, the user-return notifier, the
+ * kvm-lazy write intercept). */
+void vx_kvm_design_load(struct vx_kvm_vcpu *vcpu, unsigned cpu);
+void vx_kvm_design_put(struct vx_kvm_vcpu *vcpu, unsigned cpu);
+void vx_kvm_design_user_return(struct vx_kvm *kvm, unsigned cpu);
+bool vx_kvm_design_pl_write_intercepted(const struct vx_kvm_vcpu *vcpu);
+void vx_kvm_design_pl_written(struct vx_kvm_vcpu *vcpu, unsigned cpu, uint64_t value);
 
 #endif /* VXSAVE_SRC_KVM_INTERNAL_H */
