@@ -13,6 +13,8 @@
  *   fpu_signal.h  signal frames and sigreturn, ptrace regsets, the core-dump layout note
  *   kvm.h     the KVM module: caps, supported CPUID, VMs and vCPUs, the CET_S designs
  *   kvm_regs.h  a vCPU's XCR0, MSRs, ONE_REG and the XSAVE uABI
+ *   kvm_run.h   KVM_RUN on the model CPUs, the host scheduler's notifiers, the designs' costs
+ *   kvm_ioctl.h the drop-in /dev/kvm interface over <linux/kvm.h>
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -30,6 +32,8 @@
 #include <vxsave/fpu_signal.h>
 #include <vxsave/kvm.h>
 #include <vxsave/kvm_regs.h>
+#include <vxsave/kvm_run.h>
+#include <vxsave/kvm_ioctl.h>
 /* clang-format on */
 
 #endif /* VXSAVE_VXSAVE_H */

@@ -24,6 +24,10 @@
 #include <vxsave/kvm.h>
 #include <vxsave/kvm_regs.h>
 #include <vxsave/kvm_regs.h>
+#include <vxsave/kvm_run.h>
+#include <vxsave/kvm_run.h>
+#include <vxsave/kvm_ioctl.h>
+#include <vxsave/kvm_ioctl.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 
