@@ -4,10 +4,9 @@
  * layouts, and XFD (§3.3, §5.9).  Covers arch.md §10 items 23 (through the processor), 47,
  * 49, 73, 75, 77, 79 and 81.
  *
- * Not covered here: §10 items 89-101 (RDSSP, WRSS/WRUSS, CLRSSBSY, near RET, interrupt and
- * task-switch shadow-stack behaviour, VM entry with "load CET state").  Those are CET
- * instructions, control transfers and VMX entry, outside the cpu layer's scope (cpu.h models
- * only the XSAVE family, the XSAVE-related MSRs and register use).
+ * §10 items 89-101 (RDSSP, WRSS/WRUSS, CLRSSBSY, near RET, interrupt and task-switch
+ * shadow-stack behaviour, VM entry with "load CET state") are the CET instructions, transfers
+ * and VM entry/exit of cpu_cet.h: tests/unit/test_cpu_cet_ss.c covers them.
  *
  * Offsets are hand-computed from the §2.4 walk and its worked examples.
  */
