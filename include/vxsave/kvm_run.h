@@ -35,6 +35,10 @@ extern "C" {
  * @VX_KVM_GOP_MOV_CR4: MOV to CR4 = @value (CET/OSXSAVE/PKE rules, kvm_regs.h).
  * @VX_KVM_GOP_OUT:     OUT to port @index of @value: exit to userspace (KVM_EXIT_IO).
  * @VX_KVM_GOP_HLT:     HLT: exit to userspace (KVM_EXIT_HLT, no in-kernel APIC modelled).
+ * @VX_KVM_GOP_MOV_CR0: MOV to CR0 = @value (the CR0.WP/CR4.CET pairing, kvm_regs.h).
+ * @VX_KVM_GOP_SETSSBSY: SETSSBSY on the VM's guest memory (token at PL0_SSP; #CP(5), cpu_cet.h).
+ * @VX_KVM_GOP_CLRSSBSY: CLRSSBSY of the token at @value.
+ * @VX_KVM_GOP_RDSSP:   RDSSPQ; the SSP in the run's @value.
  */
 enum vx_kvm_gop {
 	VX_KVM_GOP_XSETBV = 0,
@@ -47,6 +51,10 @@ enum vx_kvm_gop {
 	VX_KVM_GOP_MOV_CR4,
 	VX_KVM_GOP_OUT,
 	VX_KVM_GOP_HLT,
+	VX_KVM_GOP_MOV_CR0,
+	VX_KVM_GOP_SETSSBSY,
+	VX_KVM_GOP_CLRSSBSY,
+	VX_KVM_GOP_RDSSP,
 	VX_KVM_GOP_COUNT
 };
 
@@ -109,6 +117,13 @@ struct vx_kvm_run {
  */
 VX_API int vx_kvm_vcpu_run(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task, unsigned cpu,
 			   struct vx_kvm_run *run, unsigned budget, struct vx_error *err);
+
+/**
+ * vx_kvm_vm_set_guest_memory() - the VM's guest memory as the CET instructions see it (linear =
+ * guest physical, paging attributes per page; cpu_cet.h), owned by the caller, who keeps it alive
+ * while the VM runs.  NULL: no memory (the shadow-stack ops then fault with #PF).
+ */
+VX_API void vx_kvm_vm_set_guest_memory(struct vx_kvm_vm *vm, struct vx_cpu_memory *memory);
 
 /** True while @vcpu is inside KVM_RUN (loaded, possibly preempted). */
 VX_API bool vx_kvm_vcpu_in_run(const struct vx_kvm_vcpu *vcpu);

@@ -49,6 +49,7 @@ struct vx_kvm_vm {
 	struct vx_kvm *kvm;
 	struct vx_fpu_process *owner;
 	struct vx_kvm_vcpu *vcpus[VX_KVM_MAX_VCPUS];
+	struct vx_cpu_memory *memory; /* guest memory for the CET instructions (run.c) */
 	unsigned nvcpus;
 	struct vx_kvm_vm *next;
 };

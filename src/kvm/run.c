@@ -9,6 +9,8 @@
  */
 #include <stdio.h>
 
+#include <vxsave/cpu_cet.h>
+
 #include "kvm/kvm_internal.h"
 
 #define FP_MASK VX_BIT(VX_COMP_X87)
@@ -117,6 +119,7 @@ struct guest_ctx {
 	uint64_t host_cet[3]; /* S_CET, SSP, INT_SSP_TAB */
 	struct vx_kvm_run *run;
 	struct vx_error *err;
+	struct vx_cpu_memory scratch_memory;
 };
 
 static const struct vx_reg_info *pkru_reg(void)
@@ -352,6 +355,17 @@ static void inject_gp(struct guest_ctx *g, const struct vx_error *why)
 	ev->rule = why ? why->rule : NULL;
 }
 
+static void cpl_gp(struct guest_ctx *g, unsigned cpl)
+{
+	struct vx_error why = VX_ERROR_INIT;
+
+	vx_error_set(&why, -EPERM, "SDM Vol. 2B MOV CR", "MOV to a control register at CPL %u",
+		     cpl);
+	inject_gp(g, &why);
+	snprintf(g->run->event.reason, sizeof(g->run->event.reason),
+		 "#GP(0): MOV to a control register at CPL %u", cpl);
+}
+
 /* An instruction that exits unconditionally: the exit happens before it executes. */
 static int exit_xsetbv(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 {
@@ -360,12 +374,16 @@ static int exit_xsetbv(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 	return 0;
 }
 
-static int exit_mov_cr4(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
+/* MOV to CR0/CR4 exits for the bits KVM owns (CET, WP, OSXSAVE, PKE: kvm.md §7.1). */
+static int exit_mov_cr(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 {
 	struct vx_error err = VX_ERROR_INIT;
 
 	g->run->vm_exits++;
-	(void)vx_kvm_vcpu_set_cr4(g->vcpu, false, op->value, &g->run->event, &err);
+	if (op->op == VX_KVM_GOP_MOV_CR0)
+		(void)vx_kvm_vcpu_set_cr0(g->vcpu, false, op->value, &g->run->event, &err);
+	else
+		(void)vx_kvm_vcpu_set_cr4(g->vcpu, false, op->value, &g->run->event, &err);
 	return 0;
 }
 
@@ -388,6 +406,22 @@ static int exit_msr(struct guest_ctx *g, const struct vx_kvm_guest_op *op, bool 
 	if (write && op->index == VX_MSR_IA32_XFD && value && is_vmx(g->vcpu))
 		g->vcpu->xfd_no_write_intercept = true;
 	return 0;
+}
+
+/* The VM's guest memory, or an empty window (every access #PF). */
+static struct vx_cpu_memory *guest_memory(struct guest_ctx *g)
+{
+	static const struct vx_cpu_memory none;
+
+	if (g->vcpu->vm->memory)
+		return g->vcpu->vm->memory;
+	g->scratch_memory = none;
+	return &g->scratch_memory;
+}
+
+void vx_kvm_vm_set_guest_memory(struct vx_kvm_vm *vm, struct vx_cpu_memory *memory)
+{
+	vm->memory = memory;
 }
 
 /* Instructions the processor executes in the guest (no exit, or an exception). */
@@ -414,6 +448,20 @@ static void in_guest(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 		break;
 	case VX_KVM_GOP_USE:
 		(void)vx_cpu_use(g->cpu, op->components, &r->event);
+		break;
+	case VX_KVM_GOP_SETSSBSY:
+		(void)vx_cpu_setssbsy(g->cpu, guest_memory(g), &r->event);
+		break;
+	case VX_KVM_GOP_CLRSSBSY:
+		(void)vx_cpu_clrssbsy(g->cpu, guest_memory(g), op->value, &r->value, &r->event);
+		break;
+	case VX_KVM_GOP_RDSSP:
+		(void)vx_cpu_rdssp(g->cpu, true, &r->value, &r->event);
+		break;
+	case VX_KVM_GOP_MOV_CR0:
+	case VX_KVM_GOP_MOV_CR4:
+		/* Reached only at CPL > 0: the processor's #GP(0), no exit (SDM MOV CR). */
+		cpl_gp(g, op->cpl);
 		break;
 	default:
 		break;
@@ -453,7 +501,7 @@ static void xfd_err_exit(struct guest_ctx *g)
 static bool privileged(const struct vx_kvm_guest_op *op)
 {
 	return op->op == VX_KVM_GOP_RDMSR || op->op == VX_KVM_GOP_WRMSR ||
-	       op->op == VX_KVM_GOP_MOV_CR4;
+	       op->op == VX_KVM_GOP_MOV_CR4 || op->op == VX_KVM_GOP_MOV_CR0;
 }
 
 /* Does @op exit to KVM before executing (intercepted), after the privilege check? */
@@ -463,7 +511,7 @@ static bool exits_to_kvm(const struct guest_ctx *g, const struct vx_kvm_guest_op
 		return true; /* the #UD/CPL checks are in __kvm_set_xcr's caller (kvm_regs.h) */
 	if (privileged(op) && op->cpl != 0)
 		return false; /* #GP(0) from the processor, no exit */
-	if (op->op == VX_KVM_GOP_MOV_CR4)
+	if (op->op == VX_KVM_GOP_MOV_CR4 || op->op == VX_KVM_GOP_MOV_CR0)
 		return true;
 	if (op->op == VX_KVM_GOP_RDMSR || op->op == VX_KVM_GOP_WRMSR)
 		return !msr_passthrough(g->vcpu, op->index, op->op == VX_KVM_GOP_WRMSR);
@@ -476,8 +524,8 @@ static int handle_kvm_exit(struct guest_ctx *g, const struct vx_kvm_guest_op *op
 
 	if (op->op == VX_KVM_GOP_XSETBV)
 		return exit_xsetbv(g, op);
-	if (op->op == VX_KVM_GOP_MOV_CR4)
-		return exit_mov_cr4(g, op);
+	if (op->op == VX_KVM_GOP_MOV_CR4 || op->op == VX_KVM_GOP_MOV_CR0)
+		return exit_mov_cr(g, op);
 	rc = exit_msr(g, op, op->op == VX_KVM_GOP_WRMSR);
 	/* kvm-lazy: an intercepted non-zero PL0-2_SSP write starts passing them through. */
 	if (op->op == VX_KVM_GOP_WRMSR && op->index >= VX_MSR_IA32_PL0_SSP &&

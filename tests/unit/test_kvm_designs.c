@@ -15,6 +15,7 @@
  */
 #include "kvm_test_util.h"
 
+#include <vxsave/cpu_cet.h>
 #include <vxsave/fpu_signal.h>
 #include <vxsave/kvm_run.h>
 
@@ -286,11 +287,100 @@ static void user_return_loses_on_migration(void **state)
 	kt_down(&w.env);
 }
 
+/*
+ * A lost PL0_SSP shows as a guest kernel would see it (issue 8): the guest's kernel uses token
+ * T0 (SETSSBSY marks it busy), later switches PL0_SSP to a fresh token T1 and is migrated.  Its
+ * next SETSSBSY must use T1; a design that brought back the stale T0 hits the busy token: #CP(5)
+ * (arch.md §7.7, §7.9).  Supervisor shadow-stack tokens are self-referencing (§7.5).
+ */
+#define SS_BASE UINT64_C(0x10000)
+#define T0	(SS_BASE + 0xff8)
+#define T1	(SS_BASE + 0x1ff8)
+
+static void put_token(uint8_t *mem, uint64_t addr)
+{
+	uint64_t v = addr;
+
+	memcpy(mem + (addr - SS_BASE), &v, 8);
+}
+
+static struct vx_kvm_guest_op gop(enum vx_kvm_gop kind, uint32_t index, uint64_t value)
+{
+	struct vx_kvm_guest_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.op = kind;
+	op.index = index;
+	op.value = value;
+	return op;
+}
+
+static int setssbsy_after_migration(enum vx_kvm_cet_design d, struct vx_event *ev)
+{
+	static uint8_t bytes[2 * VX_PAGE_SIZE];
+	uint8_t attr[2] = {VX_PAGE_SHADOW_STACK, VX_PAGE_SHADOW_STACK};
+	struct vx_cpu_memory mem = {{bytes, sizeof(bytes), SS_BASE}, attr, 2};
+	struct vx_error err = VX_ERROR_INIT;
+	struct vcpu_slot *s;
+	struct world w;
+	int rc;
+
+	memset(bytes, 0, sizeof(bytes));
+	put_token(bytes, T0);
+	put_token(bytes, T1);
+	world_up(&w, d, 11);
+	s = &w.v[0];
+	vx_kvm_vm_set_guest_memory(s->vm, &mem);
+	s->ops[0] = gop(VX_KVM_GOP_MOV_CR0, 0, 0x80010011);	 /* PG|WP|ET|PE */
+	s->ops[1] = gop(VX_KVM_GOP_MOV_CR4, 0, 0x840220);	 /* CET|OSXSAVE|OSFXSR|PAE */
+	s->ops[2] = gop(VX_KVM_GOP_WRMSR, VX_MSR_IA32_S_CET, 1); /* SH_STK_EN */
+	s->ops[3] = gop(VX_KVM_GOP_WRMSR, VX_MSR_IA32_PL0_SSP, T0);
+	s->ops[4] = gop(VX_KVM_GOP_SETSSBSY, 0, 0);
+	s->ops[5] = gop(VX_KVM_GOP_WRMSR, VX_MSR_IA32_PL0_SSP, T1);
+	s->ops[6] = gop(VX_KVM_GOP_SETSSBSY, 0, 0);
+	s->run.count = 7;
+	/* CPU 0 up to the first SETSSBSY; then a host task returns to user there. */
+	assert_int_equal(vx_kvm_vcpu_run(s->vcpu, s->thread, 0, &s->run, 5, &err),
+			 VX_KVM_RUN_PREEMPTED);
+	assert_int_equal(s->run.event.kind, VX_EVENT_NONE);
+	ft_check(vx_kvm_sched(w.env.kvm, w.host[0], 0, &err), &err, "host on cpu 0");
+	ft_check(vx_kvm_return_to_user(w.env.kvm, w.host[0], &err), &err, "host returns");
+	/* Back on CPU 0: the kernel moves to T1, and is preempted again. */
+	assert_int_equal(vx_kvm_vcpu_run(s->vcpu, s->thread, 0, &s->run, 1, &err),
+			 VX_KVM_RUN_PREEMPTED);
+	/* Resumed on CPU 1 before CPU 0 returns to user: the next SETSSBSY. */
+	rc = vx_kvm_vcpu_run(s->vcpu, s->thread, 1, &s->run, 0, &err);
+	assert_true(rc >= 0);
+	*ev = s->run.event;
+	kt_down(&w.env);
+	return rc;
+}
+
+static void lost_pl0_ssp_is_a_cp(void **state)
+{
+	struct vx_event ev;
+
+	(void)state;
+	for (unsigned d = VX_KVM_CET_ALL_TASKS; d < VX_KVM_CET_DESIGN_COUNT; d++) {
+		setssbsy_after_migration((enum vx_kvm_cet_design)d, &ev);
+		print_message("design %s: %s\n", vx_kvm_cet_design_name(d),
+			      ev.kind == VX_EVENT_NONE ? "SETSSBSY ok" : ev.reason);
+		if (d == VX_KVM_CET_KVM_USER_RETURN) {
+			assert_int_equal(ev.kind, VX_EVENT_EXCEPTION);
+			assert_int_equal(ev.vector, VX_VEC_CP);
+			assert_int_equal(ev.error_code, VX_CP_SETSSBSY);
+		} else {
+			assert_int_equal(ev.kind, VX_EVENT_NONE);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(all_designs),
 	    cmocka_unit_test(user_return_loses_on_migration),
+	    cmocka_unit_test(lost_pl0_ssp_is_a_cp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
