@@ -39,6 +39,9 @@ extern "C" {
  * @VX_KVM_GOP_SETSSBSY: SETSSBSY on the VM's guest memory (token at PL0_SSP; #CP(5), cpu_cet.h).
  * @VX_KVM_GOP_CLRSSBSY: CLRSSBSY of the token at @value.
  * @VX_KVM_GOP_RDSSP:   RDSSPQ; the SSP in the run's @value.
+ * @VX_KVM_GOP_XSAVE:   an XSAVE-family instruction @index (enum vx_insn) with EDX:EAX = @value
+ *                      on the area at guest address @addr of the VM's guest memory (XSAVES and
+ *                      XRSTORS run without an exit when the vCPU has the XSAVES cap, §1.4).
  */
 enum vx_kvm_gop {
 	VX_KVM_GOP_XSETBV = 0,
@@ -55,6 +58,7 @@ enum vx_kvm_gop {
 	VX_KVM_GOP_SETSSBSY,
 	VX_KVM_GOP_CLRSSBSY,
 	VX_KVM_GOP_RDSSP,
+	VX_KVM_GOP_XSAVE,
 	VX_KVM_GOP_COUNT
 };
 
@@ -67,6 +71,7 @@ struct vx_kvm_guest_op {
 	unsigned cpl;
 	uint32_t index;
 	uint64_t value;
+	uint64_t addr;
 	uint64_t components;
 	const struct vx_reg_info *reg;
 	size_t width;

@@ -16,7 +16,14 @@
 #define FP_MASK VX_BIT(VX_COMP_X87)
 
 static const char *const gop_names[VX_KVM_GOP_COUNT] = {
-    "xsetbv", "xgetbv", "rdmsr", "wrmsr", "set", "get", "use", "mov-cr4", "out", "hlt",
+    [VX_KVM_GOP_XSETBV] = "xsetbv",	[VX_KVM_GOP_XGETBV] = "xgetbv",
+    [VX_KVM_GOP_RDMSR] = "rdmsr",	[VX_KVM_GOP_WRMSR] = "wrmsr",
+    [VX_KVM_GOP_SET_REG] = "set",	[VX_KVM_GOP_GET_REG] = "get",
+    [VX_KVM_GOP_USE] = "use",		[VX_KVM_GOP_MOV_CR4] = "mov-cr4",
+    [VX_KVM_GOP_OUT] = "out",		[VX_KVM_GOP_HLT] = "hlt",
+    [VX_KVM_GOP_MOV_CR0] = "mov-cr0",	[VX_KVM_GOP_SETSSBSY] = "setssbsy",
+    [VX_KVM_GOP_CLRSSBSY] = "clrssbsy", [VX_KVM_GOP_RDSSP] = "rdssp",
+    [VX_KVM_GOP_XSAVE] = "xsave",
 };
 
 const char *vx_kvm_gop_name(enum vx_kvm_gop op)
@@ -223,6 +230,10 @@ static struct vx_cpu_control guest_control(const struct guest_ctx *g, unsigned c
 
 	c.vmx_non_root = true;
 	c.cpl = cpl;
+	/* The VMX "enable XSAVES/XRSTORS" control is set iff the XSAVES cap (vmx.c:4608); an
+	 * empty XSS-exiting bitmap, as KVM programs it. */
+	c.vmx_xsaves_enabled = vx_kvm_vcpu_cap_has(g->vcpu, VX_KF_XSAVES);
+	c.vmx_xss_exit_bitmap = 0;
 	if (!guest_xstate(g, cpl))
 		return c;
 	c.cr0 = g->vcpu->cr0;
@@ -457,6 +468,11 @@ static void in_guest(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 		break;
 	case VX_KVM_GOP_RDSSP:
 		(void)vx_cpu_rdssp(g->cpu, true, &r->value, &r->event);
+		break;
+	case VX_KVM_GOP_XSAVE:
+		if (op->index < VX_INSN_COUNT)
+			(void)vx_cpu_exec(g->cpu, (enum vx_insn)op->index, 0,
+					  &guest_memory(g)->window, op->addr, op->value, &r->event);
 		break;
 	case VX_KVM_GOP_MOV_CR0:
 	case VX_KVM_GOP_MOV_CR4:
