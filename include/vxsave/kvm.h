@@ -91,7 +91,7 @@ VX_API int vx_kvm_flavour_by_name(const char *name);
 enum vx_kvm_quirk {
 	/* KVM_GET_SUPPORTED_CPUID leaves out 1.ECX SSE3/XSAVE/AVX and 0xD.1 (host-kvm.md). */
 	VX_KVM_QUIRK_PVM_SUPPORTED_CPUID_SPARSE = 0,
-	/* KVM_SET_CPUID2 is accepted but KVM_GET_CPUID2 returns PVM's own leaves 1, 7, 0xD.1. */
+	/* KVM_SET_CPUID2's leaves 1, 7.0, 7.1 and 0xD are rewritten from the host's (quirks_pvm.c). */
 	VX_KVM_QUIRK_PVM_CPUID_OVERRIDE,
 	/* Host KVM_SET_MSRS of IA32_XSS fails for every value, 0 included. */
 	VX_KVM_QUIRK_PVM_XSS_HOST_WRITE_FAILS,
@@ -101,6 +101,9 @@ enum vx_kvm_quirk {
 	VX_KVM_QUIRK_PVM_GUEST_XSTATE_MSRS_GP,
 	/* CPL3 guest code runs natively: XCR0/CR4 of the guest have no effect there. */
 	VX_KVM_QUIRK_PVM_CPL3_NATIVE,
+	/* KVM_GET_CPUID2 may show the calling CPU's APIC id in leaf 1 EBX[31:24] (not modelled:
+	 * the model answers as CPU 0; the differential tests pin themselves there). */
+	VX_KVM_QUIRK_PVM_CPUID_HOST_APIC_ID,
 	VX_KVM_QUIRK_COUNT
 };
 
@@ -319,6 +322,14 @@ VX_API struct vx_kvm *vx_kvm_vm_module(const struct vx_kvm_vm *vm);
  */
 VX_API int vx_kvm_vcpu_create(struct vx_kvm_vm *vm, struct vx_fpu_task *task, unsigned id,
 			      struct vx_kvm_vcpu **vcpu, struct vx_error *err);
+/**
+ * vx_kvm_vcpu_init_event() - an INIT signal (kvm_vcpu_reset(init_event = true)): CR0/CR4 back to
+ * their reset values, XCR0 and IA32_XSS kept; kvm_xstate_reset() zeroes the guest fpstate's MPX,
+ * CET_USER and CET_KERNEL components (§6.5), and the VMCS-resident S_CET, SSP and INT_SSP_TAB are
+ * zeroed (§3.2 "Initial values"); the kvm-* designs zero their PL0-2_SSP copy.  -EBUSY inside
+ * KVM_RUN (the model delivers INIT between runs).
+ */
+VX_API int vx_kvm_vcpu_init_event(struct vx_kvm_vcpu *vcpu, struct vx_error *err);
 VX_API struct vx_kvm_vm *vx_kvm_vcpu_vm(const struct vx_kvm_vcpu *vcpu);
 VX_API unsigned vx_kvm_vcpu_id(const struct vx_kvm_vcpu *vcpu);
 /** The vCPU's guest FPU (struct fpu_guest) for inspection. */

@@ -205,27 +205,13 @@ static int check_cr4(const struct vx_kvm_vcpu *vcpu, uint64_t cr4, const struct 
 	return 0;
 }
 
-static void runtime_cap(struct vx_kvm_vcpu *vcpu, unsigned feature, bool on, const char *why)
-{
-	const struct vx_kvm_feature_info *f = vx_kvm_feature_at(feature);
-
-	if (!f)
-		return;
-	vcpu->caps[f->word] =
-	    on ? vcpu->caps[f->word] | 1u << f->bit : vcpu->caps[f->word] & ~(1u << f->bit);
-	vcpu->why[feature] = why;
-}
-
 /* OSXSAVE/PKE changed: the runtime CPUID bits follow CR4 (vendor set_cr4, §1.4 step 3, §2.4). */
 static void cr4_runtime(struct vx_kvm_vcpu *vcpu, uint64_t old)
 {
 	if (!((old ^ vcpu->cr4) & (VX_CR4_OSXSAVE | VX_CR4_PKE)))
 		return;
 	vcpu->cpuid_dynamic_dirty = true;
-	runtime_cap(vcpu, VX_KF_OSXSAVE, vcpu->cr4 & VX_CR4_OSXSAVE,
-		    "runtime: CR4.OSXSAVE (kvm.md §1.4 step 3)");
-	runtime_cap(vcpu, VX_KF_OSPKE, vcpu->cr4 & VX_CR4_PKE,
-		    "runtime: CR4.PKE (kvm.md §1.4 step 3)");
+	vx_kvm_vcpu_runtime_caps(vcpu);
 }
 
 int vx_kvm_vcpu_set_cr4(struct vx_kvm_vcpu *vcpu, bool host, uint64_t cr4, struct vx_event *event,

@@ -171,6 +171,8 @@ uint32_t vx_kvm_xstate_required_size(const struct vx_kvm *kvm, uint64_t xfeature
 /* vcpu_cpuid.c: kvm_vcpu_after_set_cpuid() (§1.4) and kvm_update_cpuid_runtime() applied to
  * @entries with the vCPU's current CR4/XCR0/XSS (§1.4 step 3, §2.4). */
 void vx_kvm_vcpu_after_set_cpuid(struct vx_kvm_vcpu *vcpu);
+/* The runtime caps (OSXSAVE, OSPKE) from the vCPU's CR4 (§1.4 step 3). */
+void vx_kvm_vcpu_runtime_caps(struct vx_kvm_vcpu *vcpu);
 void vx_kvm_vcpu_runtime_entries(const struct vx_kvm_vcpu *vcpu, struct vx_kvm_cpuid_entry *entries,
 				 uint32_t nent);
 /* quirks_pvm.c: the measured CPUID quirks of kvm_pvm (quirks.c rows

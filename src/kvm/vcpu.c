@@ -124,6 +124,49 @@ int vx_kvm_vcpu_create(struct vx_kvm_vm *vm, struct vx_fpu_task *task, unsigned 
 	return 0;
 }
 
+/* kvm_xstate_reset(): MPX, CET_USER and CET_KERNEL components to zero (x86.c:12807-12852). */
+#define INIT_ZEROED                                                                                \
+	(VX_BIT(VX_COMP_BNDREGS) | VX_BIT(VX_COMP_BNDCSR) | VX_BIT(VX_COMP_CET_U) |                \
+	 VX_BIT(VX_COMP_CET_S))
+
+static void xstate_reset(struct vx_kvm_vcpu *vcpu)
+{
+	const struct vx_fpu_system *sys = vcpu->vm->kvm->fpu;
+	struct vx_fpstate *fps = vcpu->gfpu.fpstate;
+	uint64_t xcomp_bv = 0;
+	struct vx_fpu_xstate_info info;
+
+	if (vx_fpu_insns(sys)->compacted)
+		memcpy(&xcomp_bv, fps->regs + VX_XCOMP_BV_OFFSET, sizeof(xcomp_bv));
+	for (unsigned id = 0; id < VX_FPU_XFEATURE_MAX; id++) {
+		uint32_t off = vx_fpu_xfeature_offset(sys, xcomp_bv, id);
+
+		if (!(INIT_ZEROED & fps->xfeatures & VX_BIT(id)) || off == VX_FPU_NO_OFFSET ||
+		    !vx_fpu_xstate_info(sys, id, &info) || off + info.size > fps->size)
+			continue;
+		memset(fps->regs + off, 0, info.size);
+	}
+}
+
+int vx_kvm_vcpu_init_event(struct vx_kvm_vcpu *vcpu, struct vx_error *err)
+{
+	const struct vx_kvm *kvm = vcpu->vm->kvm;
+
+	if (vcpu->in_run)
+		return vx_error_set(err, -EBUSY, "kvm.md §6.5", "vCPU %u is inside KVM_RUN",
+				    vcpu->id);
+	xstate_reset(vcpu);
+	/* VMX RESET/INIT zero GUEST_SSP, GUEST_INTR_SSP_TABLE and GUEST_S_CET (vmx.c:4884-4890). */
+	if (vx_kvm_cap_has(kvm, VX_KF_SHSTK) || vx_kvm_cap_has(kvm, VX_KF_IBT))
+		memset(&vcpu->vmcs, 0, sizeof(vcpu->vmcs));
+	memset(vcpu->cet_sw.pl_ssp, 0, sizeof(vcpu->cet_sw.pl_ssp));
+	vcpu->cr0 = CR0_RESET;
+	vcpu->cr4 = 0;
+	vcpu->cpuid_dynamic_dirty = true;
+	vx_kvm_vcpu_runtime_caps(vcpu);
+	return 0;
+}
+
 struct vx_kvm_vm *vx_kvm_vcpu_vm(const struct vx_kvm_vcpu *vcpu)
 {
 	return vcpu->vm;

@@ -138,7 +138,7 @@ static void base_caps(struct vx_kvm_vcpu *vcpu)
 }
 
 /* Step 3, the runtime features: caps follow the vCPU's state, not CPUID. */
-static void runtime_caps(struct vx_kvm_vcpu *vcpu)
+void vx_kvm_vcpu_runtime_caps(struct vx_kvm_vcpu *vcpu)
 {
 	cap_to(vcpu, VX_KF_OSXSAVE, vcpu->cr4 & VX_CR4_OSXSAVE,
 	       "runtime: CR4.OSXSAVE (kvm.md §1.4 step 3)");
@@ -182,7 +182,7 @@ void vx_kvm_vcpu_after_set_cpuid(struct vx_kvm_vcpu *vcpu)
 	memset(vcpu->caps, 0, sizeof(vcpu->caps));
 	base_caps(vcpu);
 	vx_kvm_vcpu_runtime_entries(vcpu, vcpu->cpuid, vcpu->ncpuid);
-	runtime_caps(vcpu);
+	vx_kvm_vcpu_runtime_caps(vcpu);
 	exceptions(vcpu);
 	/* guest_supported_xcr0 / _xss from 0xD.0 and 0xD.1 (cpuid.c:255-274). */
 	vcpu->guest_supported_xcr0 = guest_xmask(vcpu, 0, false) & kvm->supported_xcr0;
@@ -276,8 +276,7 @@ int vx_kvm_vcpu_set_cpuid2(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task,
 	if (rc)
 		return rc;
 	if (vcpu->has_run)
-		return set_after_run(vcpu, fresh,
-				     vx_kvm_pvm_cpuid_override(kvm, fresh, nent), err);
+		return set_after_run(vcpu, fresh, vx_kvm_pvm_cpuid_override(kvm, fresh, nent), err);
 	rc = check_cpuid(vcpu, task, fresh, nent, err);
 	if (rc) {
 		vx_kvm_free(kvm, fresh);

@@ -321,6 +321,52 @@ static void thread_rules(void **state)
 	kt_down(&t.env);
 }
 
+/* INIT (kvm.md §3.2 initial values, §6.5 kvm_xstate_reset): the CET registers go to 0 wherever
+ * the design keeps them; XCR0 survives. */
+static void init_zeroes_cet(void **state)
+{
+	static const uint32_t msrs[] = {VX_MSR_IA32_U_CET,   VX_MSR_IA32_S_CET,
+					VX_MSR_IA32_PL0_SSP, VX_MSR_IA32_PL2_SSP,
+					VX_MSR_IA32_PL3_SSP, VX_MSR_IA32_INT_SSP_TAB};
+	static const enum vx_kvm_cet_design designs[] = {
+	    VX_KVM_CET_GUEST_ONLY, VX_KVM_CET_ALL_TASKS, VX_KVM_CET_KVM_EAGER};
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_kvm_xcrs xcrs = {.nr_xcrs = 1};
+	uint64_t v;
+
+	(void)state;
+	xcrs.xcrs[0].value = 0x7;
+	for (size_t d = 0; d < sizeof(designs) / sizeof(designs[0]); d++) {
+		struct vx_kvm_cpuid_entry ents[VX_KVM_MAX_CPUID_ENTRIES];
+		struct vx_kvm_vm *vm = NULL;
+		struct vx_kvm_vcpu *vcpu;
+		struct kt_env e;
+		uint32_t n;
+
+		kt_up(&e, SPR, VX_KVM_VMX, designs[d]);
+		n = kt_supported(&e, ents, VX_KVM_MAX_CPUID_ENTRIES);
+		vcpu = kt_vcpu(&e, &vm, 0);
+		ft_check(vx_kvm_vcpu_set_cpuid2(vcpu, e.vmm, ents, n, &err), &err, "cpuid");
+		ft_check(vx_kvm_vcpu_set_xcrs(vcpu, &xcrs, &err), &err, "xcrs");
+		for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+			ft_check(vx_kvm_vcpu_set_msr(vcpu, true, msrs[i],
+						     i < 2 ? 1 : 0x7f0000001000, &err),
+				 &err, "host set msr");
+		ft_check(vx_kvm_vcpu_get_msr(vcpu, true, VX_MSR_IA32_PL0_SSP, &v, &err), &err,
+			 "get");
+		assert_int_equal(v, 0x7f0000001000);
+		ft_check(vx_kvm_vcpu_init_event(vcpu, &err), &err, "INIT");
+		for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+			ft_check(vx_kvm_vcpu_get_msr(vcpu, true, msrs[i], &v, &err), &err, "get");
+			assert_int_equal(v, 0);
+		}
+		ft_check(vx_kvm_vcpu_get_xcrs(vcpu, &xcrs, &err), &err, "get xcrs");
+		assert_int_equal(xcrs.xcrs[0].value, 0x7);
+		assert_int_equal(vx_kvm_vcpu_cr4(vcpu), 0);
+		kt_down(&e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +377,7 @@ int main(void)
 	    cmocka_unit_test(pkru_switch),
 	    cmocka_unit_test(xsavec_in_guest),
 	    cmocka_unit_test(thread_rules),
+	    cmocka_unit_test(init_zeroes_cet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
