@@ -7,6 +7,22 @@
  * -ENOTSUP, -ERANGE, -ENOMEM, -ENOENT).  When the caller passes a struct vx_error, it is filled
  * with *where* the problem is (component, bit mask, MSR, byte offset, line) and a sentence that
  * says why, naming the spec rule.  A failing call leaves every object it was given unchanged.
+ *
+ * Symbols: the library's global symbols are its API and nothing else: functions declared in
+ * include/vxsave/ *.h with VX_API, named vx_* (vxsave_* is reserved for the same use).  Every
+ * other function and table is static or compiled with hidden visibility, so it is absent from
+ * libvxsave.so's dynamic symbol table and local in libvxsave.a (whose one object is the
+ * `ld -r` of the library's objects with hidden symbols localized; CMakeLists.txt "Symbols"):
+ * an internal helper can never clash with, or be interposed by, a name of the program.  The
+ * library_symbols test (cmake/check_symbols.sh) fails on any other global symbol.
+ *
+ * Global mutable state: none in arch, cpu (model), fpu or kvm.  Every object (profile, cpu,
+ * fpu machine, task, VM) holds its own state and the struct vx_platform it was created with,
+ * so any number of them coexist in one process and objects used by one thread at a time need
+ * no locking.  The one exception is named: the hardware backend (src/cpu/hw.c, cpu_hw.h) owns
+ * the process-wide SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers vx_hw_open() installs, the previous
+ * handlers it restores, a reference count and the host facts it queried, guarded by one mutex
+ * (the count is also read lock-free by vx_hw_run()); see cpu_hw.h for the threading rules.
  */
 #ifndef VXSAVE_COMMON_H
 #define VXSAVE_COMMON_H
