@@ -12,15 +12,22 @@ static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
 	{"pvm-supported-cpuid-sparse", VX_KVM_PVM,
 	 "KVM_GET_SUPPORTED_CPUID reports the host's features filtered by kvm_cpu_caps "
 	 "(kvm.md §2.1-§2.2)",
-	 "leaf 1 ECX lacks SSE3, XSAVE and AVX; leaf 0xD.1 is all zero",
-	 "host-kvm.md, Host-side ABI"},
+	 "leaf 1 ECX lacks SSE3, MOVBE, XSAVE and AVX; 7.0 lacks AVX2 and RDPID; 0x80000001 EDX "
+	 "lacks GBPAGES and RDTSCP; leaf 0xD.1 is all zero; KVM_GET_EMULATED_CPUID has no RDPID",
+	 "host-kvm.md, Host-side ABI; re-measured by test_kvm_real_diff (2026-12, AMD EPYC)"},
     [VX_KVM_QUIRK_PVM_CPUID_OVERRIDE] =
 	{"pvm-cpuid-override", VX_KVM_PVM,
 	 "KVM_GET_CPUID2 returns the entries KVM_SET_CPUID2 stored, runtime bits applied "
 	 "(kvm.md §1.4, §2.4)",
-	 "KVM_GET_CPUID2 returns PVM's own leaf 1 ECX, leaf 7.0/7.1 and 0xD.1 EAX whatever "
-	 "was set",
-	 "host-kvm.md, Host-side ABI"},
+	 "leaf 1 ECX ORs in the host's features (less CX16, PCID, X2APIC, TSC_DEADLINE, "
+	 "OSXSAVE, HYPERVISOR) and EDX becomes the host's (plus the caller's, less DS, ACPI, TM, "
+	 "PBE); 7.0 and 7.1 become the host's less INVPCID, SHSTK, RDPID; 0xD.0 = supported_xcr0 "
+	 "and its size, 0xD.1 EAX = the host's less XSAVES and XFD with no XSS, 0xD.i = the "
+	 "host's for a supported component else zero; a leaf 1 without 0xD.0 gets the host's "
+	 "0xD.0, 0xD.1 and component sub-leaves appended; without a 0xD.0 (no YMM) AVX2, VAES, "
+	 "VPCLMULQDQ, XOP and FMA4 are cleared; the checks of kvm.md §2.5 run first, guest XCR0 "
+	 "support follows the rewritten 0xD.0",
+	 "host-kvm.md, Host-side ABI; re-measured by test_kvm_real_diff (2026-12, AMD EPYC)"},
     [VX_KVM_QUIRK_PVM_XSS_HOST_WRITE_FAILS] =
 	{"pvm-xss-host-write-fails", VX_KVM_PVM,
 	 "host KVM_SET_MSRS(IA32_XSS, 0) succeeds when XSS is advertised; other values "
@@ -46,6 +53,14 @@ static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
 	 "CPL3 guest code runs natively with the machine's physical XCR0 (XGETBV(0) reads "
 	 "the host's XCR0; XSAVES/XRSTORS give #UD)",
 	 "host-kvm.md, How guest code runs"},
+    [VX_KVM_QUIRK_PVM_CPUID_HOST_APIC_ID] =
+	{"pvm-cpuid-host-apic-id", VX_KVM_PVM,
+	 "leaf 1 EBX is what KVM_SET_CPUID2 stored (kvm.md §1.4)",
+	 "after KVM_SET_CPUID2 of the supported CPUID, KVM_GET_CPUID2's leaf 1 EBX[31:24] is the "
+	 "APIC id of the CPU the ioctl ran on (0 on CPU 0, 1 on CPU 1); not modelled: the model "
+	 "answers as CPU 0",
+	 "measured by test_kvm_real_diff's development probes (2026-12); the test pins itself "
+	 "to CPU 0"},
 };
 
 const struct vx_kvm_quirk_info *vx_kvm_quirk_info(enum vx_kvm_quirk quirk)

@@ -82,8 +82,8 @@ bool vx_kvm_pvm_emulates_rdpid(const struct vx_kvm *kvm)
 /* Functions whose index is architecturally significant (PVM's lookups need the flag). */
 static bool indexed_function(uint32_t fn)
 {
-	static const uint32_t indexed[] = {4,	 7,    0xB,  0xD,	 0xF,	     0x10,
-					   0x12, 0x14, 0x17, 0x18,	 0x1D,	     0x1E,
+	static const uint32_t indexed[] = {4,	 7,    0xB,	   0xD,	       0xF,	  0x10,
+					   0x12, 0x14, 0x17,	   0x18,       0x1D,	  0x1E,
 					   0x1F, 0x24, 0x8000001D, 0x80000020, 0x80000026};
 
 	for (size_t i = 0; i < sizeof(indexed) / sizeof(indexed[0]); i++)
@@ -167,11 +167,13 @@ static void leaf_7(const struct vx_kvm *kvm, struct vx_kvm_cpuid_entry *e, bool 
 }
 
 /* 0xD.0 = supported_xcr0 and its size; 0xD.1 = the host's EAX less XSAVES and XFD, no XSS;
- * 0xD.i = the host's for a supported component, else zero. */
+ * 0xD.i = the host's for a component of the guest's XCR0 support (supported_xcr0 when there
+ * is a 0xD.0, none without: measured zero), else zero. */
 static void leaf_d(const struct vx_kvm *kvm, struct vx_kvm_cpuid_entry *e, uint32_t n)
 {
 	struct vx_kvm_cpuid_entry *d0 = pvm_find(e, n, 0xD, 0), *d1 = pvm_find(e, n, 0xD, 1);
 	const struct vx_cpuid_regs zero = {0, 0, 0, 0};
+	uint64_t xcr0 = d0 ? kvm->supported_xcr0 : 0;
 
 	if (d0)
 		set_regs(d0, (struct vx_cpuid_regs){
@@ -179,11 +181,11 @@ static void leaf_d(const struct vx_kvm *kvm, struct vx_kvm_cpuid_entry *e, uint3
 				 vx_kvm_xstate_required_size(kvm, kvm->supported_xcr0, false),
 				 (uint32_t)(kvm->supported_xcr0 >> 32)});
 	if (d1)
-		set_regs(d1, (struct vx_cpuid_regs){host(kvm, 0xD, 1).eax & ~(BD1A_XSAVES | BD1A_XFD),
-						    d1->ebx, 0, 0});
+		set_regs(d1, (struct vx_cpuid_regs){
+				 host(kvm, 0xD, 1).eax & ~(BD1A_XSAVES | BD1A_XFD), d1->ebx, 0, 0});
 	for (uint32_t i = 0; i < n; i++)
 		if (e[i].function == 0xD && (e[i].flags & SIGNIF) && e[i].index >= 2)
-			set_regs(&e[i], e[i].index < 64 && kvm->supported_xcr0 >> e[i].index & 1u
+			set_regs(&e[i], e[i].index < 64 && xcr0 >> e[i].index & 1u
 					    ? host(kvm, 0xD, e[i].index)
 					    : zero);
 }
