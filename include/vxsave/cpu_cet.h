@@ -72,10 +72,10 @@ VX_API bool vx_cpu_shstk_enabled(const struct vx_cpu *cpu, unsigned cpl);
 VX_API bool vx_cpu_ibt_enabled(const struct vx_cpu *cpu, unsigned cpl);
 
 /**
- * vx_cpu_mem_read() / vx_cpu_mem_write() - an ordinary data access (a MOV) of @len bytes at the
- * current CPL, under the paging attributes of @mem (§7.4): user accesses need user pages; writes
- * to read-only and shadow-stack pages fault (supervisor writes only with CR0.WP = 1).  #GP(0) for
- * a non-canonical address in 64-bit mode, #PF otherwise.
+ * vx_cpu_mem_read() / vx_cpu_mem_write() - an ordinary data access (a MOV) of @len bytes
+ * (1-4096) at the current CPL, under the paging attributes of @mem (§7.4): user accesses need user
+ * pages; writes to read-only and shadow-stack pages fault (supervisor writes only with CR0.WP = 1).
+ * #GP(0) for a non-canonical address in 64-bit mode, #PF otherwise.
  */
 VX_API int vx_cpu_mem_read(struct vx_cpu *cpu, const struct vx_cpu_memory *mem, uint64_t addr,
 			   void *buf, size_t len, struct vx_event *event);

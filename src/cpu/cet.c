@@ -113,7 +113,8 @@ int cet_raise_cp(struct vx_event *event, unsigned code, const char *fmt, ...)
 }
 
 int token_update(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem, struct txn *t,
-		 uint64_t addr, bool busy, bool in64, bool *ok, struct vx_event *event)
+		 uint64_t addr, bool busy, bool in64, bool *ok, uint64_t *seen,
+		 struct vx_event *event)
 {
 	/* §7.5: an atomic compare-exchange, a supervisor shadow-stack access. */
 	struct mem_access a = ss_access(addr, 8, true, false, in64);
@@ -125,6 +126,7 @@ int token_update(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem, stru
 	*ok = false;
 	if (mem_load(cpu, mem, &a, &token, event))
 		return VX_FAULTED;
+	*seen = token;
 	if (token != expected)
 		return 0;
 	*ok = true;
@@ -212,49 +214,61 @@ int vx_cpu_rdssp(struct vx_cpu *cpu, bool q, uint64_t *reg, struct vx_event *eve
 	return 0;
 }
 
-/* SAVEPREVSSP after the enable and alignment checks: pop token (and hole), write the restore
- * token on the old stack. */
-static int saveprevssp_body(struct vx_cpu *cpu, struct vx_cpu_memory *mem, bool cf,
-			    struct vx_event *event)
+/* SAVEPREVSSP: pop the previous-SSP token at *@ssp and, with CF = 1, the 4-byte alignment hole
+ * above it; check both (§7.7). */
+static int pop_prev_token(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem, bool cf,
+			  uint64_t *ssp, uint64_t *token, struct vx_event *event)
 {
 	bool in64 = cpu_in_64bit_mode(cpu);
-	uint64_t ssp = cpu->state.ssp, token = 0, hole = 0, old;
-	struct mem_access pop = ss_here(cpu, ssp, 8, false);
-	struct mem_access zero, restore;
-	struct txn t = {0};
+	struct mem_access pop = ss_here(cpu, *ssp, 8, false);
+	uint64_t hole = 0;
 
-	if (mem_load(cpu, mem, &pop, &token, event))
+	if (mem_load(cpu, mem, &pop, token, event))
 		return VX_FAULTED;
-	ssp += 8;
+	*ssp += 8;
 	/* §7.7: CF = 1 (an alignment hole) is impossible in 64-bit mode. */
 	if (cf && in64)
 		return cet_gp(event, VX_CAUSE_PREV_SSP_TOKEN, "SAVEPREVSSP",
-			      "CF=1 (alignment hole) in 64-bit mode", token);
+			      "CF=1 (alignment hole) in 64-bit mode", *token);
 	if (cf) {
-		pop = ss_here(cpu, ssp, 4, false);
+		pop = ss_here(cpu, *ssp, 4, false);
 		if (mem_load(cpu, mem, &pop, &hole, event))
 			return VX_FAULTED;
 		/* §7.7: the popped 4-byte alignment hole must be 0. */
 		if (hole != 0)
 			return cet_gp(event, VX_CAUSE_PREV_SSP_TOKEN, "SAVEPREVSSP",
 				      "alignment hole is not 0", hole);
-		ssp += 4;
+		*ssp += 4;
 	}
 	/* §7.5/§7.7: a previous-SSP token has bit 1 = 1. */
-	if (!(token & 2u))
+	if (!(*token & 2u))
 		return cet_gp(event, VX_CAUSE_PREV_SSP_TOKEN, "SAVEPREVSSP",
-			      "previous-SSP token bit 1 is 0", token);
+			      "previous-SSP token bit 1 is 0", *token);
 	/* §7.7: outside 64-bit mode the token's bits 63:32 must be 0. */
-	if (!in64 && (token >> 32))
+	if (!in64 && (*token >> 32))
 		return cet_gp(event, VX_CAUSE_PREV_SSP_TOKEN, "SAVEPREVSSP",
-			      "previous-SSP token bits 63:32 set outside 64-bit mode", token);
+			      "previous-SSP token bits 63:32 set outside 64-bit mode", *token);
+	return 0;
+}
+
+/* SAVEPREVSSP after the enable and alignment checks: pop, then write the restore token on the
+ * old stack. */
+static int saveprevssp_body(struct vx_cpu *cpu, struct vx_cpu_memory *mem, bool cf,
+			    struct vx_event *event)
+{
+	uint64_t ssp = cpu->state.ssp, token = 0, old;
+	struct mem_access zero, restore;
+	struct txn t = {0};
+
+	if (pop_prev_token(cpu, mem, cf, &ssp, &token, event))
+		return VX_FAULTED;
 	old = token & ~UINT64_C(3);
 	/* §7.7: a 4-byte 0 at old_ssp - 4, then the restore token (old_ssp | mode) at
 	 * (old_ssp & ~7) - 8. */
 	zero = ss_here(cpu, old - 4, 4, true);
 	restore = ss_here(cpu, (old & ~UINT64_C(7)) - 8, 8, true);
 	if (txn_store(cpu, mem, &t, &zero, 0, event) ||
-	    txn_store(cpu, mem, &t, &restore, old | (in64 ? 1u : 0u), event))
+	    txn_store(cpu, mem, &t, &restore, old | (cpu_in_64bit_mode(cpu) ? 1u : 0u), event))
 		return VX_FAULTED;
 	txn_commit(mem, &t);
 	cpu->state.ssp = ssp_mode_mask(cpu, ssp);
@@ -414,7 +428,6 @@ int vx_cpu_setssbsy(struct vx_cpu *cpu, struct vx_cpu_memory *mem, struct vx_eve
 	uint64_t pl0, token = 0;
 	bool ok = false;
 	struct txn t = {0};
-	struct mem_access a;
 
 	if (rc || !mem)
 		return rc ? rc : cet_misuse(event, "SETSSBSY: NULL memory");
@@ -427,12 +440,10 @@ int vx_cpu_setssbsy(struct vx_cpu *cpu, struct vx_cpu_memory *mem, struct vx_eve
 		       pl0);
 		return event_detail(event, VX_MSR_IA32_PL0_SSP, pl0, -1);
 	}
-	if (token_update(cpu, mem, &t, pl0, true, cpu_in_64bit_mode(cpu), &ok, event))
+	if (token_update(cpu, mem, &t, pl0, true, cpu_in_64bit_mode(cpu), &ok, &token, event))
 		return VX_FAULTED;
 	/* §7.7: a token that is busy or not its own address → #CP(5) SETSSBSY. */
 	if (!ok) {
-		a = ss_access(pl0, 8, false, false, cpu_in_64bit_mode(cpu));
-		mem_load(cpu, mem, &a, &token, NULL);
 		cet_raise_cp(event, VX_CP_SETSSBSY,
 			     "SETSSBSY: token 0x%llx at IA32_PL0_SSP 0x%llx is not a free "
 			     "supervisor token (expected 0x%llx)",
@@ -449,6 +460,7 @@ int vx_cpu_clrssbsy(struct vx_cpu *cpu, struct vx_cpu_memory *mem, uint64_t addr
 		    struct vx_event *event)
 {
 	int rc = insn_args(cpu, mem, "CLRSSBSY", event);
+	uint64_t token = 0;
 	bool ok = false;
 	struct txn t = {0};
 
@@ -459,7 +471,7 @@ int vx_cpu_clrssbsy(struct vx_cpu *cpu, struct vx_cpu_memory *mem, uint64_t addr
 	/* §7.7: #GP(0) if m is not 8-aligned. */
 	if (addr & 7u)
 		return cet_gp(event, VX_CAUSE_MISALIGNED, "CLRSSBSY", "m64 is not 8-aligned", addr);
-	if (token_update(cpu, mem, &t, addr, false, cpu_in_64bit_mode(cpu), &ok, event))
+	if (token_update(cpu, mem, &t, addr, false, cpu_in_64bit_mode(cpu), &ok, &token, event))
 		return VX_FAULTED;
 	/* §7.7: an invalid token sets CF without a fault; OF/SF/ZF/AF/PF cleared; SSP = 0. */
 	txn_commit(mem, &t);

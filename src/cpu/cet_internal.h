@@ -11,11 +11,10 @@
 
 #include "cpu/cpu_internal.h"
 
-#define CET_TOKEN_BUSY	 UINT64_C(1)	      /* §7.5: supervisor token bit 0 */
-#define CET_LOW32	 UINT64_C(0xFFFFFFFF) /* outside 64-bit mode addresses are 32-bit */
-#define CET_TSS_SSP	 0x68u		      /* §7.6: SSP field of a 32-bit TSS */
-#define CET_TSS_MIN_LIM	 0x6Bu		      /* §7.6: limit that covers it */
-#define CET_ISST_ENTRIES 8u		      /* §7.6: entry 0 unused */
+#define CET_TOKEN_BUSY	UINT64_C(1)	     /* §7.5: supervisor token bit 0 */
+#define CET_LOW32	UINT64_C(0xFFFFFFFF) /* outside 64-bit mode addresses are 32-bit */
+#define CET_TSS_SSP	0x68u		     /* §7.6: SSP field of a 32-bit TSS */
+#define CET_TSS_MIN_LIM 0x6Bu		     /* §7.6: limit that covers it */
 
 /* ---- cet_mem.c: accesses (§7.4) and the write log ---- */
 
@@ -84,9 +83,10 @@ int cet_raise_cp(struct vx_event *event, unsigned code, const char *fmt, ...)
 #endif
     ;
 /* §7.5: set (@busy) or clear the busy bit of the supervisor token at @addr; *@ok = false (and
- * nothing queued) when the token does not have the expected value. */
+ * nothing queued) when the token, returned in *@seen, does not have the expected value. */
 int token_update(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem, struct txn *t,
-		 uint64_t addr, bool busy, bool in64, bool *ok, struct vx_event *event);
+		 uint64_t addr, bool busy, bool in64, bool *ok, uint64_t *seen,
+		 struct vx_event *event);
 
 /* ---- cet_ibt.c ---- */
 /* §7.8: arm the tracker of @cpl (ENDBR_EN, SUPPRESS = 0); call at commit time. */

@@ -185,10 +185,11 @@ static int entry_source(const struct vx_cpu *cpu, const struct vx_cpu_memory *me
 static int take_token(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem, struct txn *t,
 		      uint64_t ssp, bool in64, const char *who, struct vx_event *event)
 {
+	uint64_t seen = 0;
 	bool ok = false;
 
 	if (check_new_ssp(ssp, in64, who, event) ||
-	    token_update(cpu, mem, t, ssp, true, in64, &ok, event))
+	    token_update(cpu, mem, t, ssp, true, in64, &ok, &seen, event))
 		return VX_FAULTED;
 	/* §7.6: a token that cannot be marked busy → #GP(0) (as Bochs does). */
 	if (!ok)
@@ -321,9 +322,10 @@ static int pop_frame(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem,
 static int free_token(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem, struct txn *t,
 		      uint64_t addr, struct vx_event *event)
 {
+	uint64_t seen = 0;
 	bool ok = false;
 
-	return token_update(cpu, mem, t, addr, false, cpu_in_64bit_mode(cpu), &ok, event);
+	return token_update(cpu, mem, t, addr, false, cpu_in_64bit_mode(cpu), &ok, &seen, event);
 }
 
 /* Returns that stay at CPL0-2 or at the same level: pop, compare, maybe free, switch. */
@@ -527,6 +529,7 @@ static int task_enter(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem,
 {
 	uint64_t frame[3] = {ts->cs, ts->lip, *ssp};
 	struct mem_access a = data_access(ts->tss_base + CET_TSS_SSP, 4, false, false, false);
+	uint64_t seen = 0;
 	bool ok = false;
 
 	if (!cet_shstk_at(cpu, cpl, mode))
@@ -536,7 +539,7 @@ static int task_enter(const struct vx_cpu *cpu, const struct vx_cpu_memory *mem,
 	/* §7.6: a new SSP that is not 8-aligned → #TS. */
 	if (*ssp & 7u)
 		return raise_ts(event, ts->selector, "SSP in the TSS is not 8-aligned", *ssp);
-	if (token_update(cpu, mem, t, *ssp, true, false, &ok, event))
+	if (token_update(cpu, mem, t, *ssp, true, false, &ok, &seen, event))
 		return VX_FAULTED;
 	/* §7.6 says the token is verified; the fault for a bad one is #TS here (docs). */
 	if (!ok)
