@@ -188,6 +188,9 @@ uint32_t vx_kvm_pvm_cpuid_override(const struct vx_kvm *kvm, struct vx_kvm_cpuid
 void *vx_kvm_alloc(const struct vx_kvm *kvm, size_t size);
 void vx_kvm_free(const struct vx_kvm *kvm, void *ptr);
 
+/* run.c: a thread killed inside KVM_RUN leaves it (VM destruction). */
+void vx_kvm_vcpu_leave_run(struct vx_kvm_vcpu *vcpu);
+
 /* design.c: the CET_S design's hooks (kvm_arch_vcpu_load/put, the user-return notifier, the
  * kvm-lazy write intercept). */
 void vx_kvm_design_load(struct vx_kvm_vcpu *vcpu, unsigned cpu);

@@ -413,9 +413,6 @@ static int exit_msr(struct guest_ctx *g, const struct vx_kvm_guest_op *op, bool 
 	}
 	if (!write)
 		g->run->value = value;
-	/* VMX: the first non-zero XFD write stops the XFD intercepts (vmx.c:2204-2220). */
-	if (write && op->index == VX_MSR_IA32_XFD && value && is_vmx(g->vcpu))
-		g->vcpu->xfd_no_write_intercept = true;
 	return 0;
 }
 
@@ -624,6 +621,24 @@ static int run_end(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task, struct vx
 	vcpu->in_run = false;
 	vcpu->run_task = NULL;
 	return vx_kvm_return_to_user(vcpu->vm->kvm, task, err);
+}
+
+/*
+ * The thread inside KVM_RUN is killed (its VM is being destroyed): it is brought back on a CPU
+ * if it was switched out and leaves KVM_RUN as a signal would make it, so the guest fpstate is
+ * uninstalled and can be freed.
+ */
+void vx_kvm_vcpu_leave_run(struct vx_kvm_vcpu *vcpu)
+{
+	struct vx_fpu_task *task = vcpu->run_task;
+	int cpu;
+
+	if (!vcpu->in_run || !task)
+		return;
+	cpu = task_cpu(task);
+	if (cpu < 0 && vx_kvm_sched(vcpu->vm->kvm, task, 0, NULL) != 0)
+		return;
+	(void)run_end(vcpu, task, NULL);
 }
 
 int vx_kvm_vcpu_run(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task, unsigned cpu,

@@ -41,6 +41,7 @@ static void vcpu_free(struct vx_kvm_vcpu *vcpu)
 {
 	const struct vx_kvm *kvm = vcpu->vm->kvm;
 
+	vx_kvm_vcpu_leave_run(vcpu);
 	if (vcpu->gfpu.fpstate)
 		(void)vx_fpu_free_guest_fpstate(&vcpu->gfpu, NULL);
 	vx_kvm_free(kvm, vcpu->cpuid);
