@@ -22,5 +22,6 @@ void bench_report(const char *name, double subject_ns, const char *subject, doub
 int bench_xsave_model_vs_hardware(void);
 int bench_layout(void);
 int bench_fpu(void);
+int bench_kvm(void);
 
 #endif

@@ -57,5 +57,6 @@ int main(void)
 	failures += bench_layout();
 	failures += bench_xsave_model_vs_hardware();
 	failures += bench_fpu();
+	failures += bench_kvm();
 	return failures ? 1 : 0;
 }

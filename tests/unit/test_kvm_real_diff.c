@@ -200,7 +200,8 @@ static void put_cpuid(const struct kvm_cpuid_entry2 *e, uint32_t n, uint32_t nen
 
 	memset(in_buf, 0, sizeof(in_buf));
 	c->nent = nent;
-	memcpy(c->entries, e, n * sizeof(*e));
+	if (n)
+		memcpy(c->entries, e, n * sizeof(*e));
 }
 
 static const struct op op_set_cpuid = {"KVM_SET_CPUID2",
