@@ -154,4 +154,27 @@ static inline void diff_legacy_byte_name(unsigned off, bool rex_w, char *buf, si
 		snprintf(buf, len, "header reserved byte %u (24-63)", off - 512);
 }
 
+/* The first byte at which @a and @b differ, or -1. */
+static inline int diff_first_byte(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (int)i;
+	return -1;
+}
+
+/* Print up to 12 differing bytes of the kernel's (@k) and the model's (@m) buffers. */
+static inline void diff_dump_bytes(const char *what, const uint8_t *k, const uint8_t *m, size_t n)
+{
+	int shown = 0;
+
+	printf("  %s: kernel vs model differ at", what);
+	for (size_t i = 0; i < n && shown < 12; i++)
+		if (k[i] != m[i]) {
+			printf(" [%zu] %02x/%02x", i, k[i], m[i]);
+			shown++;
+		}
+	printf("\n");
+}
+
 #endif /* VXSAVE_TESTS_DIFF_UTIL_H */

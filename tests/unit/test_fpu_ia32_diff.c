@@ -35,6 +35,8 @@
 
 #include <vxsave/area.h>
 #include <vxsave/fpu_signal.h>
+
+#include "diff_util.h"
 #include <vxsave/fpu_task.h>
 
 #define SKIP	       77
@@ -103,27 +105,6 @@ static uint64_t rd64(const uint8_t *p)
 static void wr(uint8_t *p, uint64_t v, unsigned width)
 {
 	memcpy(p, &v, width);
-}
-
-static int first_diff(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return (int)i;
-	return -1;
-}
-
-static void dump_diff(const char *what, const uint8_t *k, const uint8_t *m, size_t n)
-{
-	int shown = 0;
-
-	printf("  %s: kernel vs model differ at", what);
-	for (size_t i = 0; i < n && shown < 12; i++)
-		if (k[i] != m[i]) {
-			printf(" [%zu] %02x/%02x", i, k[i], m[i]);
-			shown++;
-		}
-	printf("\n");
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -347,10 +328,10 @@ static bool frame_equal(struct host *h, const struct result *r, const uint8_t *m
 {
 	uint32_t n = HDR + h->usize + 4;
 	uint64_t xinuse = r->rep.xinuse_lo | (uint64_t)r->rep.xinuse_hi << 32;
-	int d = first_diff(r->frame, mf, n);
+	int d = diff_first_byte(r->frame, mf, n);
 
 	*noisy = d >= (int)(HDR + 512) && d < (int)(HDR + 520) &&
-		 first_diff(r->frame + HDR + 520, mf + HDR + 520, n - HDR - 520) < 0 &&
+		 diff_first_byte(r->frame + HDR + 520, mf + HDR + 520, n - HDR - 520) < 0 &&
 		 ((xinuse ^ vx_cpu_xinuse(h->cpu)) & ~UINT64_C(3));
 	return d < 0;
 }
@@ -376,7 +357,7 @@ static bool delivery_case(struct host *h, uint64_t *s, struct stats *st, struct 
 	}
 	st->frames++;
 	if (!ok && mf)
-		dump_diff("ia32 frame", r->frame, mf, HDR + h->usize + 4);
+		diff_dump_bytes("ia32 frame", r->frame, mf, HDR + h->usize + 4);
 	st->frame_fail += !ok;
 	return ok;
 }
@@ -538,13 +519,13 @@ static bool restore_case(struct host *h, uint64_t *s, struct stats *st, struct r
 	normalize(h, r->out);
 	ok = (outcome == VX_SIGRETURN_SEGV) == (r->rep.segv != 0) &&
 	     (!r->rep.segv || r->rep.segv_code == SEGV_SI_KERNEL) &&
-	     (r->rep.segv || first_diff(r->out, model_out, h->usize) < 0);
+	     (r->rep.segv || diff_first_byte(r->out, model_out, h->usize) < 0);
 	if (!ok) {
 		printf("  mutation '%s': kernel %s, model %s (%s)\n", name,
 		       r->rep.segv ? "SIGSEGV" : "returned", vx_sigreturn_outcome_name(outcome),
 		       err.reason);
 		if (!r->rep.segv)
-			dump_diff("restored state", r->out, model_out, h->usize);
+			diff_dump_bytes("restored state", r->out, model_out, h->usize);
 	}
 	st->restore_fail += !ok;
 	return ok;

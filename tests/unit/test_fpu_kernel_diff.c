@@ -47,6 +47,8 @@
 
 #include <vxsave/area.h>
 #include <vxsave/fpu_signal.h>
+
+#include "diff_util.h"
 #include <vxsave/fpu_task.h>
 
 #define SKIP	       77
@@ -187,27 +189,6 @@ static void normalize(const struct host *h, uint8_t *img)
 	memset(img + 416, 0, 96);
 	memset(img + 512, 0, 64);
 	wr(img + VX_MXCSR_MASK_OFFSET, 0, 4);
-}
-
-static int first_diff(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return (int)i;
-	return -1;
-}
-
-static void dump_diff(const char *what, const uint8_t *k, const uint8_t *m, size_t n)
-{
-	int shown = 0;
-
-	printf("  %s: kernel vs model differ at", what);
-	for (size_t i = 0; i < n && shown < 12; i++)
-		if (k[i] != m[i]) {
-			printf(" [%zu] %02x/%02x", i, k[i], m[i]);
-			shown++;
-		}
-	printf("\n");
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -429,11 +410,12 @@ static bool check_frame(struct host *h, uint64_t bv, uint64_t xinuse, bool *nois
 		printf("  model frame: %s\n", err.reason);
 		return false;
 	}
-	d = first_diff(G.frame, model_frame, n);
-	*noisy = d >= 512 && d < 520 && first_diff(G.frame + 520, model_frame + 520, n - 520) < 0 &&
+	d = diff_first_byte(G.frame, model_frame, n);
+	*noisy = d >= 512 && d < 520 &&
+		 diff_first_byte(G.frame + 520, model_frame + 520, n - 520) < 0 &&
 		 ((xinuse ^ bv) & ~UINT64_C(3));
 	if (d >= 0 && !*noisy)
-		dump_diff("frame", G.frame, model_frame, n);
+		diff_dump_bytes("frame", G.frame, model_frame, n);
 	return d < 0;
 }
 
@@ -461,12 +443,12 @@ static bool check_restore(struct host *h, struct sig_stats *st, const char *mnam
 	normalize(h, out_img);
 	ok = (outcome == VX_SIGRETURN_SEGV) == (G.segv != 0) &&
 	     (!G.segv || G.segv_code == SI_KERNEL_CODE) &&
-	     first_diff(out_img, model_img, h->usize) < 0;
+	     diff_first_byte(out_img, model_img, h->usize) < 0;
 	if (!ok) {
 		printf("  mutation '%s': kernel %s, model %s (%s)\n", mname,
 		       G.segv ? "SIGSEGV" : "returned", vx_sigreturn_outcome_name(outcome),
 		       err.reason);
-		dump_diff("restored state", out_img, model_img, h->usize);
+		diff_dump_bytes("restored state", out_img, model_img, h->usize);
 	}
 	return ok;
 }
@@ -631,14 +613,14 @@ static bool compare_get(struct host *h, pid_t pid, unsigned note, size_t len, ui
 	memset(mbuf, 0x5A, len);
 	krc = kernel_get(pid, note, kbuf, &klen);
 	mrc = vx_fpu_ptrace_getregset(h->sys, h->fps, pkru, note, mbuf, &mlen, NULL);
-	if (krc == mrc && (krc || (klen == mlen && first_diff(kbuf, mbuf, klen) < 0)))
+	if (krc == mrc && (krc || (klen == mlen && diff_first_byte(kbuf, mbuf, klen) < 0)))
 		return true;
 	if (quiet_gets)
 		return false;
 	printf("  GETREGSET 0x%x len %zu (%s): kernel %d/%zu, model %d/%zu\n", note, len, what, krc,
 	       klen, mrc, mlen);
 	if (krc == 0 && mrc == 0)
-		dump_diff("GET", kbuf, mbuf, klen < mlen ? klen : mlen);
+		diff_dump_bytes("GET", kbuf, mbuf, klen < mlen ? klen : mlen);
 	return false;
 }
 
@@ -756,9 +738,9 @@ static bool check_registers(struct host *h, struct shared *sh)
 	memcpy(out_img, sh->out, h->usize);
 	normalize(h, out_img);
 	normalize(h, model_img);
-	if (first_diff(out_img, model_img, h->usize) < 0)
+	if (diff_first_byte(out_img, model_img, h->usize) < 0)
 		return true;
-	dump_diff("registers after SETREGSET", out_img, model_img, h->usize);
+	diff_dump_bytes("registers after SETREGSET", out_img, model_img, h->usize);
 	return false;
 }
 
