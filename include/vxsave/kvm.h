@@ -104,6 +104,9 @@ enum vx_kvm_quirk {
 	/* KVM_GET_CPUID2 may show the calling CPU's APIC id in leaf 1 EBX[31:24] (not modelled:
 	 * the model answers as CPU 0; the differential tests pin themselves there). */
 	VX_KVM_QUIRK_PVM_CPUID_HOST_APIC_ID,
+	/* Any KVM_RUN that enters CPL3 guest code leaves SSE in use (XSTATE_BV[1] in
+	 * KVM_GET_XSAVE2) even if the guest touched no SSE register. */
+	VX_KVM_QUIRK_PVM_CPL3_SSE_IN_USE,
 	VX_KVM_QUIRK_COUNT
 };
 

@@ -61,6 +61,16 @@ static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
 	 "answers as CPU 0",
 	 "measured by test_kvm_real_diff's development probes (2026-12); the test pins itself "
 	 "to CPU 0"},
+    [VX_KVM_QUIRK_PVM_CPL3_SSE_IN_USE] =
+	{"pvm-cpl3-sse-in-use", VX_KVM_PVM,
+	 "the guest fpstate saved at VM exit keeps the guest's XINUSE: a component the guest "
+	 "did not touch stays in its init state (XSTATE_BV bit clear in KVM_GET_XSAVE2, "
+	 "kvm.md §5.2, §6.2)",
+	 "a KVM_RUN that executes any guest code at CPL3 (a lone OUT, UD2 or HLT) leaves SSE in "
+	 "use: KVM_GET_XSAVE2 shows XSTATE_BV bit 1 set after KVM_SET_XSAVE with it clear; "
+	 "runs that stay at CPL0 (emulated) keep it clear",
+	 "tests/unit/test_kvm_real_guest.c, the minimal real guest of tests/kvm_guest on "
+	 "kvm_pvm, kernel 6.18.44 (2026-12)"},
 };
 
 const struct vx_kvm_quirk_info *vx_kvm_quirk_info(enum vx_kvm_quirk quirk)

@@ -271,6 +271,9 @@ static int vm_entry(struct guest_ctx *g, unsigned cpl)
 	cet_entry(g);
 	gc = guest_control(g, cpl);
 	load_control(g->cpu, &gc);
+	/* Quirk pvm-cpl3-sse-in-use: entering CPL3 guest code marks SSE in use (measured). */
+	if (cpl == 3 && (g->vcpu->vm->kvm->opts.quirks & VX_BIT(VX_KVM_QUIRK_PVM_CPL3_SSE_IN_USE)))
+		(void)vx_cpu_use(g->cpu, VX_BIT(VX_COMP_SSE), NULL);
 	return 0;
 }
 
