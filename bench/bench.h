@@ -23,5 +23,6 @@ int bench_xsave_model_vs_hardware(void);
 int bench_layout(void);
 int bench_fpu(void);
 int bench_kvm(void);
+int bench_kvm_run(void);
 
 #endif

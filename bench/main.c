@@ -58,5 +58,6 @@ int main(void)
 	failures += bench_xsave_model_vs_hardware();
 	failures += bench_fpu();
 	failures += bench_kvm();
+	failures += bench_kvm_run();
 	return failures ? 1 : 0;
 }

@@ -5,7 +5,9 @@
  * encodings; checked with `objdump -D -b binary -mi386:x86-64`).  Only <linux/kvm.h> and
  * ioctl(2): the model is never involved.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* alarm, sigaction */
+#endif
 #include "kvm_real_guest.h"
 
 #include <errno.h>
