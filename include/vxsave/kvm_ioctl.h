@@ -51,6 +51,8 @@ struct vx_kvm_dev;
  * @ncpus:    model CPUs of the fpu machine (1..64).
  * @safe_copy: probe every user buffer with process_vm_readv/writev (see above).
  * @sysfs_module: where the modules are listed ("/sys/module"; tests point it elsewhere).
+ * @guest:    a guest program file (vx_kvm_guest_program_parse()) every vCPU runs on KVM_RUN;
+ *            NULL: KVM_RUN fails with ENOEXEC unless a run hook is set.
  */
 struct vx_kvm_dev_options {
 	const char *profile;
@@ -59,15 +61,16 @@ struct vx_kvm_dev_options {
 	unsigned ncpus;
 	bool safe_copy;
 	const char *sysfs_module;
+	const char *guest;
 };
 
 /** Defaults: live host, guest-only, detect the flavour, 2 CPUs, no safe_copy. */
 VX_API void vx_kvm_dev_options_init(struct vx_kvm_dev_options *options);
 /**
  * vx_kvm_dev_options_from_env() - the defaults overridden by VXSAVE_KVM_PROFILE,
- * VXSAVE_KVM_DESIGN, VXSAVE_KVM_FLAVOUR and VXSAVE_KVM_SAFE_COPY.  -EINVAL with @err naming
- * the variable and the accepted values for a value it cannot use.  @options->profile points
- * into the environment.
+ * VXSAVE_KVM_DESIGN, VXSAVE_KVM_FLAVOUR, VXSAVE_KVM_SAFE_COPY and VXSAVE_KVM_GUEST.  -EINVAL with
+ * @err naming the variable and the accepted values for a value it cannot use.  @options->profile
+ * points into the environment.
  */
 VX_API int vx_kvm_dev_options_from_env(struct vx_kvm_dev_options *options, struct vx_error *err);
 /**
@@ -131,6 +134,13 @@ VX_API int vx_kvm_dev_arch_prctl(struct vx_kvm_dev *dev, int option, unsigned lo
 typedef int (*vx_kvm_run_hook)(void *ctx, struct vx_kvm_dev *dev, struct vx_kvm_vcpu *vcpu,
 			       void *run, struct vx_error *err);
 VX_API void vx_kvm_dev_set_run_hook(struct vx_kvm_dev *dev, vx_kvm_run_hook hook, void *ctx);
+/**
+ * vx_kvm_dev_load_guest() - every vCPU of @dev runs the guest program in file @path (text, as
+ * vx_kvm_guest_program_parse() reads it) from its start; each KVM_RUN goes on to the next OUT
+ * (KVM_EXIT_IO, the value after struct kvm_run in the page) or HLT/the end (KVM_EXIT_HLT).
+ * Installs the run hook.  Errors name the file and line; @dev unchanged on failure.
+ */
+VX_API int vx_kvm_dev_load_guest(struct vx_kvm_dev *dev, const char *path, struct vx_error *err);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Backends: one call sequence on the model or on the real /dev/kvm                             */

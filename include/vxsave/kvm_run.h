@@ -130,6 +130,16 @@ VX_API int vx_kvm_vcpu_run(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task, u
  */
 VX_API void vx_kvm_vm_set_guest_memory(struct vx_kvm_vm *vm, struct vx_cpu_memory *memory);
 
+/**
+ * vx_kvm_guest_program_parse() - a guest program from text: one instruction a line,
+ * "[cpl3] NAME ARGS" with NAME as vx_kvm_gop_name() prints it ("xsetbv 0 0x7", "wrmsr 0x6a4
+ * 0x7f0000001000", "set xmm0 0x00112233445566778899aabbccddeeff", "use amx", "out 0x3f8 65",
+ * "xsave xsavec64 0x20000 0x3"), '#' comments, blank lines.  Writes at most @max ops; *@count
+ * is how many.  -EINVAL with @err naming the line (err->line) and the word.
+ */
+VX_API int vx_kvm_guest_program_parse(const char *text, size_t len, struct vx_kvm_guest_op *ops,
+				      unsigned max, unsigned *count, struct vx_error *err);
+
 /** True while @vcpu is inside KVM_RUN (loaded, possibly preempted). */
 VX_API bool vx_kvm_vcpu_in_run(const struct vx_kvm_vcpu *vcpu);
 

@@ -21,6 +21,7 @@
 #define ENV_DESIGN    "VXSAVE_KVM_DESIGN"
 #define ENV_FLAVOUR   "VXSAVE_KVM_FLAVOUR"
 #define ENV_SAFE_COPY "VXSAVE_KVM_SAFE_COPY"
+#define ENV_GUEST     "VXSAVE_KVM_GUEST"
 #define SYSFS_MODULE  "/sys/module"
 #define MAX_DUMP      (1u << 20)
 
@@ -74,6 +75,7 @@ int vx_kvm_dev_options_from_env(struct vx_kvm_dev_options *o, struct vx_error *e
 {
 	const char *profile = getenv(ENV_PROFILE), *design = getenv(ENV_DESIGN);
 	const char *flavour = getenv(ENV_FLAVOUR), *safe = getenv(ENV_SAFE_COPY);
+	const char *guest = getenv(ENV_GUEST);
 	int rc = 0;
 
 	vx_kvm_dev_options_init(o);
@@ -86,6 +88,8 @@ int vx_kvm_dev_options_from_env(struct vx_kvm_dev_options *o, struct vx_error *e
 		rc = env_flavour(o, flavour, err);
 	if (!rc && safe && *safe)
 		rc = env_safe_copy(o, safe, err);
+	if (guest && *guest)
+		o->guest = guest;
 	return rc;
 }
 
@@ -249,6 +253,8 @@ int vx_kvm_dev_create(const struct vx_kvm_dev_options *options, struct vx_kvm_de
 	rc = load_profile(dev, err);
 	if (!rc)
 		rc = boot(dev, err);
+	if (!rc && dev->opts.guest)
+		rc = vx_kvm_dev_load_guest(dev, dev->opts.guest, err);
 	if (rc) {
 		vx_kvm_dev_destroy(dev);
 		return rc;
@@ -265,6 +271,7 @@ void vx_kvm_dev_destroy(struct vx_kvm_dev *dev)
 		if (dev->fds[fd].kind != VX_DEV_NONE)
 			(void)vx_kvm_close(dev, (int)fd);
 	free(dev->fds);
+	free(dev->guest);
 	vx_kvm_destroy(dev->kvm);
 	vx_fpu_machine_destroy(dev->machine);
 	vx_fpu_system_destroy(dev->sys);

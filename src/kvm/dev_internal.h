@@ -64,6 +64,7 @@ struct vx_kvm_dev {
 	unsigned nfds;
 	vx_kvm_run_hook run_hook;
 	void *run_ctx;
+	struct vx_dev_guest *guest; /* dev_guest.c: the guest program file's, if any */
 };
 
 /* dev.c: descriptors. */

@@ -319,6 +319,107 @@ static void mmap_and_run(void **state)
 	vx_kvm_dev_destroy(dev);
 }
 
+/* A guest program file (VXSAVE_KVM_GUEST): KVM_RUN runs it to each exit (kvm_ioctl.h). */
+static const char guest_text[] = "# a guest that says hello, sets XCR0 and halts\n"
+				 "out 0x3f8 0x41\n"
+				 "mov-cr0 0x80010011\n"
+				 "mov-cr4 0x40620   # OSXSAVE|OSXMMEXCPT|OSFXSR|PAE\n"
+				 "xsetbv 0 0x7\n"
+				 "cpl3 out 0x80 0x1234\n"
+				 "hlt\n";
+
+static char *write_guest(const char *text)
+{
+	static char path[] = "/tmp/vxsave-guest-XXXXXX";
+	int fd;
+
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void guest_program_runs(void **state)
+{
+	struct cpuid_buf *in = calloc(1, sizeof(*in));
+	struct vx_kvm_dev_options o;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_kvm_dev *dev = NULL;
+	struct kvm_xcrs xcrs;
+	struct kvm_run *run;
+	char *path = write_guest(guest_text);
+	int sys, vm, vcpu;
+
+	(void)state;
+	vx_kvm_dev_options_init(&o);
+	o.profile = "sapphire-rapids";
+	o.flavour = VX_KVM_VMX;
+	o.guest = path;
+	if (vx_kvm_dev_create(&o, &dev, &err) != 0)
+		fail_msg("dev with a guest: %s", err.reason);
+	vm_vcpu(dev, &sys, &vm, &vcpu);
+	in->hdr.nent = 256;
+	assert_int_equal(kio(dev, sys, KVM_GET_SUPPORTED_CPUID, in), 0);
+	assert_int_equal(kio(dev, vcpu, KVM_SET_CPUID2, in), 0);
+	run = mmap(NULL, 12288, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	assert_true(run != MAP_FAILED);
+	assert_int_equal(kio(dev, vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(run->io.port, 0x3f8);
+	assert_int_equal(run->io.size, 1);
+	assert_int_equal(((uint8_t *)run)[run->io.data_offset], 0x41);
+	assert_int_equal(kio(dev, vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(run->io.size, 2);
+	assert_int_equal(run->io.port, 0x80);
+	memset(&xcrs, 0, sizeof(xcrs));
+	assert_int_equal(kio(dev, vcpu, KVM_GET_XCRS, &xcrs), 0);
+	assert_int_equal(xcrs.xcrs[0].value, 0x7);
+	assert_int_equal(kio(dev, vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(kio(dev, vcpu, KVM_RUN, 0), 0); /* past the end: still halted */
+	assert_int_equal(run->exit_reason, KVM_EXIT_HLT);
+	munmap(run, 12288);
+	vx_kvm_dev_destroy(dev);
+	unlink(path);
+	free(in);
+}
+
+static void guest_program_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"hlt\nfly 1\n", "line 2: unknown guest instruction 'fly'"},
+	    {"xsetbv 0\n", "line 1: usage: xsetbv ECX VALUE"},
+	    {"wrmsr 0x6a4 12x\n", "line 1: '12x' is not a number"},
+	    {"set ymmh0 0x1g\n", "is not a hex value"},
+	    {"set nosuch 1\n", "'nosuch' is not a register"},
+	    {"cpl3\n", "'cpl3' needs an instruction"},
+	    {"xsave fxsave 0 1\n", "'fxsave' is not an XSAVE-family instruction"},
+	};
+	struct vx_kvm_dev_options o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vx_error err = VX_ERROR_INIT;
+		struct vx_kvm_dev *dev = NULL;
+		char *path = write_guest(cases[i].text);
+
+		vx_kvm_dev_options_init(&o);
+		o.profile = "sapphire-rapids";
+		o.flavour = VX_KVM_VMX;
+		o.guest = path;
+		assert_int_equal(vx_kvm_dev_create(&o, &dev, &err), -EINVAL);
+		assert_null(dev);
+		if (!strstr(err.reason, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.reason, cases[i].want);
+		unlink(path);
+	}
+}
+
 static void arch_prctl_reaches_the_model(void **state)
 {
 	struct vx_kvm_dev *dev = dev_up("sapphire-rapids", VX_KVM_VMX, VX_KVM_CET_GUEST_ONLY);
@@ -504,6 +605,8 @@ int main(void)
 	    cmocka_unit_test(bad_pointers_fault),
 	    cmocka_unit_test(header_write_back),
 	    cmocka_unit_test(mmap_and_run),
+	    cmocka_unit_test(guest_program_runs),
+	    cmocka_unit_test(guest_program_errors),
 	    cmocka_unit_test(arch_prctl_reaches_the_model),
 	    cmocka_unit_test(memory_regions),
 	    cmocka_unit_test(upstream_runtime_bits),
