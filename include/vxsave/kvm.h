@@ -321,7 +321,7 @@ VX_API struct vx_kvm *vx_kvm_vm_module(const struct vx_kvm_vm *vm);
 /**
  * vx_kvm_vcpu_create() - KVM_CREATE_VCPU @id by @task: guest fpstate (guest permission
  * locked), caps computed with no CPUID (almost all 0), XCR0 = FP, XSS = 0, RESET values.
- * -EEXIST for a used id, -EINVAL for id >= 1024, -ENOMEM.
+ * -EEXIST for a used id, -EINVAL for id >= 4096 (KVM_CAP_MAX_VCPU_ID), -ENOMEM.
  */
 VX_API int vx_kvm_vcpu_create(struct vx_kvm_vm *vm, struct vx_fpu_task *task, unsigned id,
 			      struct vx_kvm_vcpu **vcpu, struct vx_error *err);

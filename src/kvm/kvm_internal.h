@@ -14,7 +14,7 @@
 #include <vxsave/kvm.h>
 #include <vxsave/kvm_run.h>
 
-#define VX_KVM_MAX_VCPU_ID 1024u
+#define VX_KVM_MAX_VCPU_ID 4096u /* KVM_CAP_MAX_VCPU_ID measured here (KVM_MAX_VCPU_IDS) */
 #define VX_KVM_MAX_VCPUS   64u
 
 /* kvm_host (x86.h): the host values KVM captured at load. */
