@@ -123,7 +123,8 @@ struct guest_ctx {
 	uint64_t host_xcr0;
 	uint64_t host_xss;
 	uint32_t host_pkru;
-	uint64_t host_cet[3]; /* S_CET, SSP, INT_SSP_TAB */
+	struct vx_cet_vmcs vmcs;      /* VMX: the CET fields of this entry */
+	struct vx_cet_vmcb vmcb_host; /* SVM: the host's save area */
 	struct vx_kvm_run *run;
 	struct vx_error *err;
 	struct vx_cpu_memory scratch_memory;
@@ -144,37 +145,65 @@ static void host_msr(struct vx_cpu *cpu, enum vx_msr_op op, uint32_t msr, uint64
 	(void)vx_cpu_msr_access(cpu, VX_MSR_HOST, op, msr, v, NULL);
 }
 
-/* The VMCS/VMCB CET fields: loaded at entry, saved at exit with the load-CET controls. */
-static const uint32_t vmcs_cet_msrs[2] = {VX_MSR_IA32_S_CET, VX_MSR_IA32_INT_SSP_TAB};
+/*
+ * The VMCS/VMCB CET fields go through the processor's own VM entry and exit (cpu_cet.h, arch.md
+ * §7.11-§7.12): VMX with the "load CET state" controls KVM always sets when it offers CET
+ * (kvm.md §6.3), with its checks; SVM's VMRUN/#VMEXIT.  Host values: HOST_S_CET = the host's
+ * S_CET, HOST_SSP = HOST_INTR_SSP_TABLE = 0 (vmx.c:4321-4342).
+ */
+static void vmcs_fill(struct guest_ctx *g, struct vx_cet_vmcs *vmcs)
+{
+	const struct vx_kvm_vcpu *v = g->vcpu;
 
-static void cet_entry(struct guest_ctx *g)
+	memset(vmcs, 0, sizeof(*vmcs));
+	vmcs->entry_controls = VX_VMX_ENTRY_LOAD_CET;
+	vmcs->exit_controls = VX_VMX_EXIT_LOAD_CET | VX_VMX_EXIT_HOST_ADDR_SPACE_SIZE;
+	vmcs->guest_cr0 = v->cr0;
+	vmcs->guest_cr4 = v->cr4;
+	vmcs->host_cr0 = g->host_ctl.cr0;
+	vmcs->host_cr4 = g->host_ctl.cr4;
+	vmcs->guest_s_cet = v->vmcs.s_cet;
+	vmcs->guest_ssp = v->vmcs.ssp;
+	vmcs->guest_intr_ssp_table = v->vmcs.int_ssp_tab;
+	vmcs->host_s_cet = v->vm->kvm->host.s_cet;
+}
+
+static int cet_entry(struct guest_ctx *g)
 {
 	struct vx_kvm_vcpu *v = g->vcpu;
-	uint64_t s_cet = v->vmcs.s_cet, tab = v->vmcs.int_ssp_tab;
+	struct vx_cet_vmcb guest = {v->vmcs.s_cet, v->vmcs.ssp, v->vmcs.int_ssp_tab};
+	struct vx_vmentry_failure fail;
+	int rc;
 
 	if (!vmcs_has_cet(v))
-		return;
-	host_msr(g->cpu, VX_MSR_READ, vmcs_cet_msrs[0], &g->host_cet[0]);
-	host_msr(g->cpu, VX_MSR_READ, vmcs_cet_msrs[1], &g->host_cet[2]);
-	g->host_cet[1] = vx_cpu_get_ssp(g->cpu);
-	host_msr(g->cpu, VX_MSR_WRITE, vmcs_cet_msrs[0], &s_cet);
-	host_msr(g->cpu, VX_MSR_WRITE, vmcs_cet_msrs[1], &tab);
-	vx_cpu_set_ssp(g->cpu, v->vmcs.ssp);
+		return 0;
+	if (v->vm->kvm->opts.flavour == VX_KVM_SVM) {
+		rc = vx_cpu_cet_vmrun(g->cpu, &guest, &g->vmcb_host, &fail);
+	} else {
+		vmcs_fill(g, &g->vmcs);
+		rc = vx_cpu_cet_vmentry(g->cpu, &g->vmcs, &fail);
+	}
+	if (rc == VX_VMENTRY_OK)
+		return 0;
+	vx_error_set(g->err, -EIO, fail.rule, "VM entry failed: %s", fail.reason);
+	return rc < 0 ? rc : -EIO;
 }
 
 static void cet_exit(struct guest_ctx *g)
 {
 	struct vx_kvm_vcpu *v = g->vcpu;
+	struct vx_cet_vmcb guest;
 
 	if (!vmcs_has_cet(v))
 		return;
-	host_msr(g->cpu, VX_MSR_READ, vmcs_cet_msrs[0], &v->vmcs.s_cet);
-	host_msr(g->cpu, VX_MSR_READ, vmcs_cet_msrs[1], &v->vmcs.int_ssp_tab);
-	v->vmcs.ssp = vx_cpu_get_ssp(g->cpu);
-	/* Host values: HOST_S_CET, HOST_SSP = 0, HOST_INTR_SSP_TABLE = 0 (§6.3). */
-	host_msr(g->cpu, VX_MSR_WRITE, vmcs_cet_msrs[0], &g->host_cet[0]);
-	host_msr(g->cpu, VX_MSR_WRITE, vmcs_cet_msrs[1], &g->host_cet[2]);
-	vx_cpu_set_ssp(g->cpu, g->host_cet[1]);
+	if (v->vm->kvm->opts.flavour == VX_KVM_SVM) {
+		(void)vx_cpu_cet_svm_vmexit(g->cpu, &guest, &g->vmcb_host);
+		v->vmcs = (struct vx_kvm_vmcs_cet){guest.s_cet, guest.ssp, guest.isst_addr};
+		return;
+	}
+	(void)vx_cpu_cet_vmexit(g->cpu, &g->vmcs);
+	v->vmcs = (struct vx_kvm_vmcs_cet){g->vmcs.guest_s_cet, g->vmcs.guest_ssp,
+					   g->vmcs.guest_intr_ssp_table};
 }
 
 /* Whether this entry runs with the guest's XCR0/XSS/CR4 (quirk pvm-cpl3-native: not at CPL3). */
@@ -262,13 +291,18 @@ static void load_control(struct vx_cpu *cpu, const struct vx_cpu_control *c)
 static int vm_entry(struct guest_ctx *g, unsigned cpl)
 {
 	struct vx_cpu_control gc;
+	int rc;
 
 	g->cpu = vx_fpu_guest_cpu(g->task, &g->vcpu->gfpu, g->err);
 	if (!g->cpu)
 		return -EINVAL;
 	vx_cpu_get_control(g->cpu, &g->host_ctl);
 	xstate_entry(g, cpl);
-	cet_entry(g);
+	rc = cet_entry(g);
+	if (rc) {
+		xstate_exit(g);
+		return rc;
+	}
 	gc = guest_control(g, cpl);
 	load_control(g->cpu, &gc);
 	/* Quirk pvm-cpl3-sse-in-use: entering CPL3 guest code marks SSE in use (measured). */

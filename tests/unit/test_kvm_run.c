@@ -367,6 +367,55 @@ static void init_zeroes_cet(void **state)
 	}
 }
 
+/* S_CET and SSP live in the VMCS/VMCB: the guest's value survives exits, the host's comes back
+ * at every exit (kvm.md §6.3), through VMX's load-CET controls and SVM's VMRUN/#VMEXIT. */
+static void vmcs_cet_round_trip(void **state)
+{
+	static const struct {
+		const char *profile;
+		enum vx_kvm_flavour flavour;
+	} hosts[] = {{SPR, VX_KVM_VMX}, {"zen4", VX_KVM_SVM}};
+	struct vx_error err = VX_ERROR_INIT;
+
+	(void)state;
+	for (size_t h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++) {
+		struct vx_kvm_cpuid_entry ents[VX_KVM_MAX_CPUID_ENTRIES];
+		struct vx_kvm_vm *vm = NULL;
+		struct vx_kvm_guest_op ops[3];
+		struct vx_kvm_run run;
+		struct vx_kvm_vcpu *vcpu;
+		struct kt_env e;
+		uint64_t v = 0;
+		uint32_t n;
+
+		kt_up(&e, hosts[h].profile, hosts[h].flavour, VX_KVM_CET_GUEST_ONLY);
+		n = kt_supported(&e, ents, VX_KVM_MAX_CPUID_ENTRIES);
+		vcpu = kt_vcpu(&e, &vm, 0);
+		ft_check(vx_kvm_vcpu_set_cpuid2(vcpu, e.vmm, ents, n, &err), &err, "cpuid");
+		ft_schedule(e.vmm, 0);
+		memset(ops, 0, sizeof(ops));
+		ops[0].op = VX_KVM_GOP_WRMSR;
+		ops[0].index = VX_MSR_IA32_S_CET;
+		ops[0].value = 1; /* SH_STK_EN */
+		ops[1].op = VX_KVM_GOP_OUT;
+		ops[2].op = VX_KVM_GOP_RDMSR;
+		ops[2].index = VX_MSR_IA32_S_CET;
+		memset(&run, 0, sizeof(run));
+		run.ops = ops;
+		run.count = 3;
+		assert_int_equal(vx_kvm_vcpu_run(vcpu, e.vmm, 0, &run, 0, &err), VX_KVM_RUN_EXIT);
+		/* Between runs the CPU has the host's S_CET (0); the VMCS keeps the guest's. */
+		(void)vx_cpu_msr_access(vx_fpu_machine_cpu(e.machine, 0), VX_MSR_HOST, VX_MSR_READ,
+					VX_MSR_IA32_S_CET, &v, NULL);
+		assert_int_equal(v, 0);
+		ft_check(vx_kvm_vcpu_get_msr(vcpu, true, VX_MSR_IA32_S_CET, &v, &err), &err, "get");
+		assert_int_equal(v, 1);
+		assert_int_equal(vx_kvm_vcpu_run(vcpu, e.vmm, 0, &run, 0, &err), VX_KVM_RUN_DONE);
+		assert_int_equal(run.value, 1);
+		kt_down(&e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(xsavec_in_guest),
 	    cmocka_unit_test(thread_rules),
 	    cmocka_unit_test(init_zeroes_cet),
+	    cmocka_unit_test(vmcs_cet_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
