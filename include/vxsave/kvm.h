@@ -107,6 +107,10 @@ enum vx_kvm_quirk {
 	/* Any KVM_RUN that enters CPL3 guest code leaves SSE in use (XSTATE_BV[1] in
 	 * KVM_GET_XSAVE2) even if the guest touched no SSE register. */
 	VX_KVM_QUIRK_PVM_CPL3_SSE_IN_USE,
+	/* CPL0 guest code runs in KVM's instruction emulator, which stops with
+	 * KVM_EXIT_INTERNAL_ERROR at XGETBV, LDMXCSR, VEX and XSAVE-family instructions (not
+	 * modelled: the model's CPL0 ops run as on hardware). */
+	VX_KVM_QUIRK_PVM_CPL0_EMULATED,
 	VX_KVM_QUIRK_COUNT
 };
 

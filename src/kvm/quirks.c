@@ -71,6 +71,19 @@ static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
 	 "runs that stay at CPL0 (emulated) keep it clear",
 	 "tests/unit/test_kvm_real_guest.c, the minimal real guest of tests/kvm_guest on "
 	 "kvm_pvm, kernel 6.18.44 (2026-12)"},
+    [VX_KVM_QUIRK_PVM_CPL0_EMULATED] =
+	{"pvm-cpl0-emulated", VX_KVM_PVM,
+	 "guest code runs on the processor in VMX non-root / SVM guest mode at every CPL; "
+	 "only intercepted instructions exit (kvm.md §3.2, §4.2, §6.2)",
+	 "CPL0 guest code runs in KVM's instruction emulator, which stops with "
+	 "KVM_EXIT_INTERNAL_ERROR (suberror 1, RIP on the instruction) at XGETBV, LDMXCSR, "
+	 "STMXCSR, FLDCW, FLD/FSTP m80, SSE arithmetic (PXOR), every VEX instruction (VMOVDQU, "
+	 "VZEROUPPER), RDSSP and every XSAVE-family instruction; MOVDQU/MOVAPS, FXSAVE/FXRSTOR, "
+	 "FNSTCW/FNSTSW/FNINIT, CPUID, XSETBV, RDMSR/WRMSR, OUT and HLT run. Not modelled: a "
+	 "model guest op states a register, not the instruction that moves it, so the model's "
+	 "CPL0 ops run as on hardware",
+	 "tests/unit/test_kvm_real_guest.c (XGETBV, VMOVDQU, LDMXCSR after MOVDQU) and its "
+	 "development probes, kvm_pvm, kernel 6.18.44 (2026-12); host-kvm.md (EVEX, KMOV)"},
 };
 
 const struct vx_kvm_quirk_info *vx_kvm_quirk_info(enum vx_kvm_quirk quirk)

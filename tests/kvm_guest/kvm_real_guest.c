@@ -43,6 +43,9 @@
 STUB(xsetbv, 0x0f, 0x01, 0xd1, /* xsetbv             XCR[ECX] = EDX:EAX */
      OUT_DONE);		       /* out 0x10, al; hlt */
 
+STUB(xgetbv, 0x0f, 0x01, 0xd0, /* xgetbv             EDX:EAX = XCR[ECX] */
+     OUT_DONE);		       /* out 0x10, al; hlt */
+
 STUB(rdmsr, 0x0f, 0x32, /* rdmsr                     EDX:EAX = MSR[ECX] */
      OUT_DONE);		/* out 0x10, al; hlt */
 

@@ -66,6 +66,8 @@ struct krg_code {
 
 /* XSETBV with ECX, EDX:EAX from the registers; then OUT DONE. */
 extern const struct krg_code krg_xsetbv;
+/* XGETBV ECX (EDX:EAX in the registers afterwards); then OUT DONE. */
+extern const struct krg_code krg_xgetbv;
 /* RDMSR ECX (EDX:EAX in the registers afterwards); then OUT DONE. */
 extern const struct krg_code krg_rdmsr;
 /* WRMSR ECX, EDX:EAX; then OUT DONE. */
