@@ -94,8 +94,11 @@ grep -q "unknown --design 'kvm-lazy'" "$tmp/err" || fail "--design error message
 "$VXSAVE" fpu boot --profile nope >/dev/null 2>&1
 [ $? -eq 1 ] || fail "unknown profile must exit 1"
 set -e
-"$VXSAVE" fpu boot --help | grep -q "Usage: vxsave fpu boot" || fail "fpu boot --help"
-"$VXSAVE" --help | grep -q "^  fpu " || fail "vxsave --help does not list fpu"
+# Whole outputs first: `grep -q` on a pipe can stop reading early (SIGPIPE under pipefail).
+help_text=$("$VXSAVE" fpu boot --help)
+grep -q "Usage: vxsave fpu boot" <<<"$help_text" || fail "fpu boot --help"
+help_text=$("$VXSAVE" --help)
+grep -q "^  fpu " <<<"$help_text" || fail "vxsave --help does not list fpu"
 
 # --- the host against dmesg, where the kernel log is readable ----------------------------
 if dmesg >"$tmp/dmesg" 2>/dev/null && grep -q "x86/fpu: " "$tmp/dmesg"; then
