@@ -15,6 +15,7 @@
  *   kvm_regs.h  a vCPU's XCR0, MSRs, ONE_REG and the XSAVE uABI
  *   kvm_run.h   KVM_RUN on the model CPUs, the host scheduler's notifiers, the designs' costs
  *   kvm_ioctl.h the drop-in /dev/kvm interface over <linux/kvm.h>
+ *   vmm.h     VMM tooling: vCPU XSAVE blobs recognised, decoded, validated, converted
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -34,6 +35,7 @@
 #include <vxsave/kvm_regs.h>
 #include <vxsave/kvm_run.h>
 #include <vxsave/kvm_ioctl.h>
+#include <vxsave/vmm.h>
 /* clang-format on */
 
 #endif /* VXSAVE_VXSAVE_H */

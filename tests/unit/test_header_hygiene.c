@@ -28,6 +28,8 @@
 #include <vxsave/kvm_run.h>
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/kvm_ioctl.h>
+#include <vxsave/vmm.h>
+#include <vxsave/vmm.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 
