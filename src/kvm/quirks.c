@@ -79,9 +79,9 @@ static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
 	 "KVM_EXIT_INTERNAL_ERROR (suberror 1, RIP on the instruction) at XGETBV, LDMXCSR, "
 	 "STMXCSR, FLDCW, FLD/FSTP m80, SSE arithmetic (PXOR), every VEX instruction (VMOVDQU, "
 	 "VZEROUPPER), RDSSP and every XSAVE-family instruction; MOVDQU/MOVAPS, FXSAVE/FXRSTOR, "
-	 "FNSTCW/FNSTSW/FNINIT, CPUID, XSETBV, RDMSR/WRMSR, OUT and HLT run. Not modelled: a "
-	 "model guest op states a register, not the instruction that moves it, so the model's "
-	 "CPL0 ops run as on hardware",
+	 "FNSTCW/FNSTSW/FNINIT, CPUID, XSETBV, RDMSR/WRMSR, OUT and HLT run. Modelled by guest "
+	 "op: xgetbv, xsave, rdssp, use, and register moves other than XMM (MOVDQU) and "
+	 "FCW/FSW reads stop with KVM_EXIT_INTERNAL_ERROR, the program counter on the op",
 	 "tests/unit/test_kvm_real_guest.c (XGETBV, VMOVDQU, LDMXCSR after MOVDQU) and its "
 	 "development probes, kvm_pvm, kernel 6.18.44 (2026-12); host-kvm.md (EVEX, KMOV)"},
 };

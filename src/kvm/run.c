@@ -586,11 +586,53 @@ static int handle_kvm_exit(struct guest_ctx *g, const struct vx_kvm_guest_op *op
 	return rc;
 }
 
-/* One guest instruction; returns 1 when it exits to userspace. */
+/* x87/SSE registers the emulator moves (FNSTCW/FNSTSW, MOVDQU), by name prefix. */
+static bool emulated_move(const struct vx_kvm_guest_op *op)
+{
+	const char *name = op->reg ? op->reg->name : "";
+
+	if (op->reg && op->reg->component == VX_COMP_SSE)
+		return strncmp(name, "xmm", 3) == 0; /* MOVDQU; LDMXCSR/STMXCSR stop */
+	if (op->reg && op->reg->component == VX_COMP_X87)
+		return op->op == VX_KVM_GOP_GET_REG &&
+		       (strcmp(name, "fcw") == 0 || strcmp(name, "fsw") == 0); /* FNSTCW/FNSTSW */
+	return op->reg && op->reg->component >= VX_COMP_LIMIT; /* not a vector register */
+}
+
+/*
+ * Quirk pvm-cpl0-emulated: kvm_pvm runs CPL0 guest code in KVM's instruction emulator, which
+ * stops (KVM_EXIT_INTERNAL_ERROR, RIP on the instruction) at XGETBV, XSAVE-family
+ * instructions, RDSSP, SSE arithmetic, VEX/EVEX and x87 loads (measured; quirks.c).
+ */
+static bool pvm_emulator_stops(const struct guest_ctx *g, const struct vx_kvm_guest_op *op)
+{
+	if (op->cpl != 0 || !(g->vcpu->vm->kvm->opts.quirks & VX_BIT(VX_KVM_QUIRK_PVM_CPL0_EMULATED)))
+		return false;
+	switch (op->op) {
+	case VX_KVM_GOP_XGETBV:
+	case VX_KVM_GOP_XSAVE:
+	case VX_KVM_GOP_RDSSP:
+	case VX_KVM_GOP_USE:
+		return true;
+	case VX_KVM_GOP_SET_REG:
+	case VX_KVM_GOP_GET_REG:
+		return !emulated_move(op);
+	default:
+		return false;
+	}
+}
+
+/* One guest instruction; returns 1 when it exits to userspace after it, 2 before it. */
 static int run_op(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 {
 	bool to_kvm = exits_to_kvm(g, op);
-	int rc = vm_entry(g, op->cpl);
+	int rc;
+
+	if (pvm_emulator_stops(g, op)) {
+		g->run->exit_reason = VX_KVM_EXIT_INTERNAL_ERROR;
+		return 2;
+	}
+	rc = vm_entry(g, op->cpl);
 
 	if (rc)
 		return rc;
@@ -696,7 +738,9 @@ int vx_kvm_vcpu_run(struct vx_kvm_vcpu *vcpu, struct vx_fpu_task *task, unsigned
 		out = run_op(&g, &run->ops[run->pc]);
 		if (out < 0)
 			return out;
-		run->pc++;
+		/* An exit before the instruction leaves RIP on it. */
+		if (out != 2)
+			run->pc++;
 	}
 	rc = run_end(vcpu, task, err);
 	if (rc)

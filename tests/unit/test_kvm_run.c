@@ -416,6 +416,45 @@ static void vmcs_cet_round_trip(void **state)
 	}
 }
 
+/* Quirk pvm-cpl0-emulated: on kvm_pvm the emulator stops at CPL0 XGETBV, VEX moves and x87
+ * loads (KVM_EXIT_INTERNAL_ERROR, the program counter on the instruction); MOVDQU and CPL3 code
+ * run (host-kvm.md, test_kvm_real_guest). */
+static void pvm_cpl0_emulator_stops(void **state)
+{
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_kvm_vcpu *vcpu;
+	struct vx_kvm_vm *vm = NULL;
+	struct vx_kvm_guest_op ops[3];
+	struct vx_kvm_run run;
+	struct kt_env e;
+
+	(void)state;
+	kt_up(&e, "zen4", VX_KVM_PVM, VX_KVM_CET_GUEST_ONLY);
+	vcpu = kt_vcpu(&e, &vm, 0);
+	ft_schedule(e.vmm, 0);
+	memset(ops, 0, sizeof(ops));
+	memset(&run, 0, sizeof(run));
+	ops[0].op = VX_KVM_GOP_SET_REG; /* MOVDQU at CPL0: runs */
+	ops[0].reg = ft_reg("xmm0");
+	ops[0].width = 16;
+	ops[1].op = VX_KVM_GOP_XGETBV; /* stops */
+	ops[2].op = VX_KVM_GOP_HLT;
+	run.ops = ops;
+	run.count = 3;
+	assert_int_equal(vx_kvm_vcpu_run(vcpu, e.vmm, 0, &run, 0, &err), VX_KVM_RUN_EXIT);
+	assert_int_equal(run.exit_reason, VX_KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(run.pc, 1);
+	ops[1].cpl = 3; /* the same XGETBV in user mode runs natively */
+	assert_int_equal(vx_kvm_vcpu_run(vcpu, e.vmm, 0, &run, 0, &err), VX_KVM_RUN_EXIT);
+	assert_int_equal(run.exit_reason, VX_KVM_EXIT_HLT);
+	ops[0].reg = ft_reg("ymmh0"); /* VMOVDQU at CPL0: stops */
+	run.pc = 0;
+	assert_int_equal(vx_kvm_vcpu_run(vcpu, e.vmm, 0, &run, 0, &err), VX_KVM_RUN_EXIT);
+	assert_int_equal(run.exit_reason, VX_KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(run.pc, 0);
+	kt_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(thread_rules),
 	    cmocka_unit_test(init_zeroes_cet),
 	    cmocka_unit_test(vmcs_cet_round_trip),
+	    cmocka_unit_test(pvm_cpl0_emulator_stops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
