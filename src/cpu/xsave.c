@@ -189,6 +189,31 @@ static void save_compacted_components(const struct vx_cpu *cpu, uint8_t *area,
 	}
 }
 
+/*
+ * §4/§5.4: XSAVES may skip the unmodified components after a matching XRSTORS.  MXCSR is not
+ * tracked by XMODIFIED (an MXCSR write leaves it alone, docs/differential-testing.md F6), so
+ * the modified optimization never decides about it (SDM §13.9: the init and modified
+ * optimizations do not apply to MXCSR):
+ *  - §5.3/§5.4: bit 1 forced by MXCSR != 0x1F80 is set after the XMODIFIED masking (the SDM's
+ *    XSAVES operation tests MXCSR after it), so the XMM registers and MXCSR are written - the
+ *    area's XMM bytes were never loaded when XRSTORS initialized SSE;
+ *  - whenever SSE is recorded (XSTATE_BV[1] = 1), MXCSR and MXCSR_MASK are written even if
+ *    the XMM registers are skipped (as §5.2 says for XSAVEOPT).
+ */
+static uint64_t xsaves_written(const struct vx_cpu *cpu, uint64_t addr, uint64_t rfbm,
+			       uint64_t to_be_saved)
+{
+	uint64_t written = to_be_saved;
+
+	if (!cpu->behaviour.xsaveopt_skips_unmodified ||
+	    !restore_info_matches(cpu, addr, VX_XCOMP_BV_COMPACTED | rfbm))
+		return written;
+	written &= cpu->state.xmodified;
+	if ((rfbm & MASK_SSE) && cpu_mxcsr(cpu) != VX_MXCSR_DEFAULT)
+		written |= MASK_SSE;
+	return written;
+}
+
 int exec_xsave_compacted(struct vx_cpu *cpu, const struct insn_args *args, struct vx_event *event)
 {
 	bool xsaves = args->desc->kind == INSN_XSAVES;
@@ -197,27 +222,25 @@ int exec_xsave_compacted(struct vx_cpu *cpu, const struct insn_args *args, struc
 	uint64_t rfbm = enabled & args->edx_eax;
 	uint64_t xcomp_bv = VX_XCOMP_BV_COMPACTED | rfbm;
 	uint64_t to_be_saved = compacted_to_be_saved(cpu, rfbm);
-	uint64_t written = to_be_saved;
+	uint64_t written =
+	    xsaves ? xsaves_written(cpu, args->addr, rfbm, to_be_saved) : to_be_saved;
+	/* §5.3: MXCSR goes with SSE; under the modified optimization with recorded SSE too. */
+	bool mxcsr = (to_be_saved & MASK_SSE) != 0;
 	const struct compact_layout *layout = layout_compacted(cpu, rfbm);
 	struct area_range range;
 	uint8_t *area;
 
-	/* §4/§5.4: XSAVES may skip unmodified components after a matching XRSTORS. */
-	if (xsaves && cpu->behaviour.xsaveopt_skips_unmodified &&
-	    restore_info_matches(cpu, args->addr, xcomp_bv))
-		written &= cpu->state.xmodified;
-	range.first = first_written_byte(written, (written & MASK_SSE) != 0);
+	range.first = first_written_byte(written, mxcsr);
 	range.end = compacted_end(cpu, layout, written);
 	if (area_check(cpu, args->mem, args->addr, range, true, event))
 		return VX_FAULTED;
 	area = area_bytes(args->mem, args->addr);
 	if (written & MASK_X87)
 		x87_save(cpu, area, args->rex_w);
-	/* §5.3: SSE is written as a whole: XMM, MXCSR and MXCSR_MASK. */
-	if (written & MASK_SSE) {
+	if (mxcsr)
 		save_mxcsr(cpu, area);
+	if (written & MASK_SSE)
 		save_sse(cpu, area);
-	}
 	save_compacted_components(cpu, area, layout, written);
 	/* §5.3/§5.4: XSTATE_BV ← TO_BE_SAVED (before the modified masking); XCOMP_BV ← 2^63|RFBM.
 	 */

@@ -1487,6 +1487,103 @@ static void count_signature(struct diff *d, const struct dcase *c)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Targeted: an MXCSR-only change after XRSTOR (issue 7)                                      */
+
+#define MXCSR_ONLY_VALUE 0x1F00u /* every exception unmasked: valid under any MXCSR_MASK */
+
+/*
+ * The saved area against the spec: MXCSR is stored (arch.md §5.2: XSAVEOPT writes it whenever
+ * RFBM[1] | RFBM[2], the optimizations do not apply to it; §5.3: MXCSR != 0x1F80 with RFBM[1]
+ * puts SSE in XSAVEC's TO_BE_SAVED, so XSTATE_BV[1] = 1).  Returns a reason, or NULL.
+ */
+static const char *mxcsr_only_spec(const struct dcase *c, const uint8_t *area)
+{
+	bool compacted = c->op == VX_HW_OP_XSAVEC || c->op == VX_HW_OP_XSAVEC64;
+
+	if (diff_ld32(area + VX_MXCSR_OFFSET) != MXCSR_ONLY_VALUE)
+		return "MXCSR is not in the area";
+	if (compacted && !(diff_ld64(area + VX_XSTATE_BV_OFFSET) & SSE))
+		return "XSTATE_BV[1] = 0";
+	return NULL;
+}
+
+/* One case: the processor, the model, their agreement (with the usual re-runs) and the spec. */
+static unsigned mxcsr_only_case(struct diff *d, struct dcase *c)
+{
+	const char *hw_bad, *md_bad;
+	unsigned bad;
+
+	hw_run(d, c, &hw_res);
+	memcpy(d->md, d->stage, ARENA);
+	model_run(d, c, &model_res);
+	bad = compare(d, c, &hw_res, &model_res, false);
+	for (unsigned i = 0; bad && i < HW_RETRIES; i++) {
+		hw_run(d, c, &hw_res);
+		bad = compare(d, c, &hw_res, &model_res, false);
+	}
+	hw_bad = hw_res.vector >= 0 ? "faulted" : mxcsr_only_spec(c, d->hw + c->op_off);
+	md_bad = model_res.vector >= 0 ? "faulted" : mxcsr_only_spec(c, d->md + c->op_off);
+	if (!bad && !hw_bad && !md_bad)
+		return 0;
+	printf("FAIL [mxcsr-only] %s mask=0x%" PRIx64 " load XSTATE_BV=0x%" PRIx64
+	       ": hw %s, model %s\n",
+	       hw_op_name(c->op), c->mask, c->load_bv, hw_bad ? hw_bad : "as the spec says",
+	       md_bad ? md_bad : "as the spec says");
+	if (bad)
+		compare(d, c, &hw_res, &model_res, true);
+	return 1;
+}
+
+/* The arena of one case: the load image all initial but SSE (XSTATE_BV = @bv), MXCSR 0x1F80. */
+static void mxcsr_only_stage(struct diff *d, struct diff_rng *r, struct dcase *c, uint64_t bv)
+{
+	memset(c, 0, sizeof(*c));
+	fill_canary(r, d->stage, ARENA);
+	memset(d->stage + LOAD_OFF, 0, d->std_size);
+	diff_st32(d->stage + LOAD_OFF + VX_MXCSR_OFFSET, VX_MXCSR_DEFAULT);
+	diff_st64(d->stage + LOAD_OFF + VX_XSTATE_BV_OFFSET, bv);
+	diff_st32(d->stage + TOUCH_OFF + VX_MXCSR_OFFSET, MXCSR_ONLY_VALUE);
+	c->load_bv = bv;
+	c->touch = VX_HW_TOUCH_LDMXCSR;
+	c->op_off = LOAD_OFF;
+}
+
+/*
+ * XRSTOR64 at A with SSE initialized (XSTATE_BV[1] = 0) or loaded as zeros (AMD then tracks it
+ * as initial, hardware-behaviour.md A.1), LDMXCSR alone, then XSAVEOPT/XSAVEOPT64 at A (the
+ * modified optimization may apply: XRSTOR_INFO matches, §4) or XSAVEC/XSAVEC64 at A, with
+ * RFBM = SSE, SSE|AVX and everything.  XSAVES needs CPL0: this user-mode backend cannot run it
+ * (test_fpu_fixes checks the model's XSAVES against the spec).
+ */
+static unsigned mxcsr_only_checks(struct diff *d)
+{
+	static const enum vx_hw_op ops[] = {VX_HW_OP_XSAVEC, VX_HW_OP_XSAVEC64, VX_HW_OP_XSAVEOPT,
+					    VX_HW_OP_XSAVEOPT64};
+	const uint64_t masks[] = {SSE, SSE | AVX, UINT64_MAX};
+	/* Without XSAVEOPT only the XSAVEC forms run. */
+	size_t nops = d->have_xsaveopt ? 4 : 2;
+	unsigned failed = 0, ran = 0;
+	struct diff_rng r = {diff_case_seed(d->seed, 11, 0)};
+	struct dcase c;
+
+	printf("SKIP: XSAVES after XRSTORS and an MXCSR write: XSAVES/XRSTORS need CPL0, the "
+	       "backend runs at CPL3\n");
+	if (!d->have_xsaveopt)
+		printf("SKIP: XSAVEOPT after XRSTOR and an MXCSR write: the CPU has no XSAVEOPT\n");
+	for (size_t n = 0; n < nops * 2 * 3; n++) {
+		mxcsr_only_stage(d, &r, &c, (n / 3) % 2 ? SSE : 0);
+		c.op = ops[n / 6];
+		c.mask = masks[n % 3] & (d->xcr0 | SSE);
+		failed += mxcsr_only_case(d, &c);
+		ran++;
+	}
+	printf("[mxcsr-only] XRSTOR64, LDMXCSR 0x%x, XSAVEOPT/XSAVEC at the same area: %u cases "
+	       "(seed 0x%016" PRIx64 "), %u failed\n",
+	       MXCSR_ONLY_VALUE, ran, d->seed, failed);
+	return failed;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Driver                                                                                     */
 
 typedef void (*gen_fn)(struct diff *d, struct dcase *c, struct diff_rng *r);
@@ -1739,6 +1836,8 @@ int main(void)
 
 	if (build_pool(d) != 0)
 		return 1;
+	if (!(only && *only))
+		failed += mxcsr_only_checks(d);
 
 	if (only && *only) {
 		char letter = only[0];
