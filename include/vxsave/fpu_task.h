@@ -172,7 +172,9 @@ VX_API int vx_fpu_task_clone(struct vx_fpu_task *parent, const struct vx_fpu_clo
  * vx_fpu_task_exec() - execve() by @task (running or not): the other threads exit, @task leads
  * the process, fpu_flush_thread(): dynamic buffer freed, fpstate and both perms reset, image
  * reset to init_fpstate, TIF_NEED_FPU_LOAD; altstack cleared; PKRU back to its default.
- * -EBUSY if a guest fpstate is installed.
+ * Another thread with a guest fpstate installed (inside KVM_RUN) puts it first, as the SIGKILL
+ * of de_thread makes it do (fpu_swap_kvm_fpstate(exit), on its CPU if it runs): the guest
+ * fpstate is then no longer in use.  -EBUSY if @task itself has a guest fpstate installed.
  */
 VX_API int vx_fpu_task_exec(struct vx_fpu_task *task, struct vx_error *err);
 /**

@@ -2,9 +2,10 @@
 /*
  * Processes (thread groups) and the task lifecycle (linux-fpu.md §3.3, §8.4): creation,
  * clone() (fork, vfork, threads) through fpu_clone() - with the shadow-stack SSP of a new thread
- * written into its CET_U state - exec through fpu_flush_thread(), exit through fpstate_free().
- * The group's permissions live in the leader's struct fpu; a leader that exits before its
- * threads stays as a zombie holding them, as its task_struct does.
+ * written into its CET_U state - exec through fpu_flush_thread() (the other threads put their
+ * guest FPU before they die), exit through fpstate_free().  The group's permissions live in the
+ * leader's struct fpu; a leader that exits before its threads stays as a zombie holding them, as
+ * its task_struct does.
  */
 #include <errno.h>
 #include <string.h>
@@ -378,6 +379,44 @@ int vx_fpu_task_exit(struct vx_fpu_task *task, struct vx_error *err)
 	return rc;
 }
 
+/*
+ * A thread de_thread() kills while it is inside KVM_RUN leaves KVM_RUN before it dies: the
+ * pending SIGKILL ends the run loop, whose exit puts the guest FPU (kvm_put_guest_fpu →
+ * fpu_swap_kvm_fpstate(exit), linux-fpu.md §6), so the guest fpstate is no longer in use and
+ * the vCPU teardown can free it (§6 fpu_free_guest_fpstate).  Running: the swap runs on its CPU
+ * (the guest registers saved into the guest fpstate, the task's fpstate loaded).  Not running:
+ * TIF_NEED_FPU_LOAD is set and switch_fpu() already saved the guest registers (§8.2); the
+ * registers the swap would load die with the thread (task_off_cpus), so only the fpstates
+ * change hands.
+ */
+static int leave_guest(struct vx_fpu_task *t, struct vx_error *err)
+{
+	struct vx_fpu_guest *gfpu = t->active_guest;
+
+	if (!gfpu)
+		return 0;
+	if (t->cpu >= 0)
+		return vx_fpu_swap_kvm_fpstate(t, gfpu, false, err);
+	gfpu->fpstate->in_use = false;
+	t->fpu.fpstate = t->fpu.task_fpstate;
+	t->fpu.task_fpstate = NULL;
+	t->active_guest = NULL;
+	return 0;
+}
+
+/* Every other live thread of @t's process leaves its guest fpstate first (a failure releases
+ * nothing). */
+static int others_leave_guests(struct vx_fpu_task *t, struct vx_error *err)
+{
+	for (struct vx_fpu_task *other = t->process->threads; other; other = other->next_thread) {
+		int rc = other == t || other->exited ? 0 : leave_guest(other, err);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* de_thread(): every other thread exits and @t takes the (now zombie) leader's place. */
 static void de_thread(struct vx_fpu_task *t)
 {
@@ -417,6 +456,8 @@ int vx_fpu_task_exec(struct vx_fpu_task *task, struct vx_error *err)
 {
 	int rc = guest_installed(task, err);
 
+	if (rc == 0)
+		rc = others_leave_guests(task, err);
 	if (rc)
 		return rc;
 	de_thread(task);
