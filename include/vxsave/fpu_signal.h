@@ -183,6 +183,31 @@ VX_API int vx_fpu_ptrace_setregset(const struct vx_fpu_system *system, struct vx
 				   uint32_t *pkru, unsigned note, const uint8_t *buf, size_t len,
 				   struct vx_error *err);
 
+struct vx_fpu_task; /* fpu_task.h */
+
+/**
+ * vx_fpu_task_ptrace_getregset() - PTRACE_GETREGSET(@note) of @task, a stopped tracee of a
+ * machine (fpu_task.h): vx_fpu_ptrace_getregset() of its active fpstate with its thread.pkru.
+ * -ESRCH when @task is not in a ptrace stop (ptrace_check_attach): it runs on a CPU, has exited,
+ * or is inside KVM_RUN with a guest fpstate installed; -EINVAL for a NULL @task, -EFAULT for a
+ * NULL @buf or @iov_len.  The task is not changed.
+ */
+VX_API int vx_fpu_task_ptrace_getregset(const struct vx_fpu_task *task, unsigned note, uint8_t *buf,
+					size_t *iov_len, struct vx_error *err);
+
+/**
+ * vx_fpu_task_ptrace_setregset() - PTRACE_SETREGSET(@note) of @task, a stopped tracee, as
+ * xstateregs_set()/xfpregs_set() do (§7.2): vx_fpu_ptrace_setregset() into the task's fpstate
+ * with its thread.pkru (NT_X86_XSTATE: the buffer's PKRU when its XSTATE_BV bit is set, else 0),
+ * then fpu_force_restore(): last_cpu = -1, so the next return to user loads the new fpstate
+ * even if the CPU it last ran on still holds its old registers.  The switch-in writes the new
+ * thread.pkru to PKRU (§8.3).  -ESRCH, -EINVAL and -EFAULT as for the GET, then the regset's own
+ * refusals; a refusal leaves the task unchanged (the kernel calls fpu_force_restore() before
+ * its xstate checks; it only makes the next return to user reload the same values).
+ */
+VX_API int vx_fpu_task_ptrace_setregset(struct vx_fpu_task *task, unsigned note, const uint8_t *buf,
+					size_t len, struct vx_error *err);
+
 /** The regset size of @note: user max size (NT_X86_XSTATE), 512 (NT_PRFPREG), else 0. */
 VX_API uint32_t vx_fpu_regset_size(const struct vx_fpu_system *system, unsigned note);
 

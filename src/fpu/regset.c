@@ -10,6 +10,7 @@
 #include <vxsave/fpu_signal.h>
 
 #include "fpstate_internal.h"
+#include "task_internal.h"
 
 /* Both regsets count in u64 / long units (the generic iov_len % size check). */
 #define REGSET_ELEM 8u
@@ -130,6 +131,75 @@ int vx_fpu_ptrace_setregset(const struct vx_fpu_system *system, struct vx_fpstat
 	if (note == VX_NT_X86_XSTATE)
 		return xstateregs_set(system, fps, pkru, buf, n, err);
 	return xfpregs_set(system, fps, buf, n, err);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* A tracee (a task of a machine)                                                               */
+
+/*
+ * ptrace_check_attach(): the tracee must be in a ptrace stop, else -ESRCH (ptrace(2)).  A task
+ * that runs, has exited, or is inside KVM_RUN with a guest fpstate installed (a ptrace stop
+ * happens only on the way back to user mode, after KVM_RUN put the guest FPU, linux-fpu.md §6)
+ * is not stopped.
+ */
+static int tracee_stopped(const struct vx_fpu_task *t, struct vx_error *err)
+{
+	if (!t)
+		return vx_error_set(err, -EINVAL, NULL, "no tracee");
+	if (t->exited)
+		return vx_error_set(err, -ESRCH, "linux-fpu.md §7.2",
+				    "task %u has exited: a tracee must be stopped", t->id);
+	if (t->cpu >= 0)
+		return vx_error_set(err, -ESRCH, "linux-fpu.md §7.2",
+				    "task %u runs on CPU %d: a tracee must be stopped", t->id,
+				    t->cpu);
+	if (t->active_guest)
+		return vx_error_set(err, -ESRCH, "linux-fpu.md §6",
+				    "task %u is inside KVM_RUN with a guest fpstate installed",
+				    t->id);
+	return 0;
+}
+
+int vx_fpu_task_ptrace_getregset(const struct vx_fpu_task *task, unsigned note, uint8_t *buf,
+				 size_t *iov_len, struct vx_error *err)
+{
+	int rc = tracee_stopped(task, err);
+
+	if (rc)
+		return rc;
+	if (!buf || !iov_len)
+		return vx_error_set(err, -EFAULT, NULL, "no buffer");
+	return vx_fpu_ptrace_getregset(task->machine->sys, task->fpu.fpstate, task->pkru, note, buf,
+				       iov_len, err);
+}
+
+/*
+ * fpu_force_restore() (§7.2): the tracee's registers possibly still held by the CPU it last ran
+ * on are stale once its fpstate changed - last_cpu = -1 makes its next return to user reload
+ * them from memory (fpregs_state_valid() fails, §3.5).  TIF_NEED_FPU_LOAD is already set: the
+ * tracee was switched out (§8.2).
+ */
+static void fpu_force_restore(struct vx_fpu_task *t)
+{
+	t->fpu.last_cpu = -1;
+}
+
+int vx_fpu_task_ptrace_setregset(struct vx_fpu_task *task, unsigned note, const uint8_t *buf,
+				 size_t len, struct vx_error *err)
+{
+	int rc = tracee_stopped(task, err);
+
+	if (rc)
+		return rc;
+	if (!buf)
+		return vx_error_set(err, -EFAULT, NULL, "no buffer");
+	/* xstateregs_set()/xfpregs_set() write the fpstate and thread.pkru (§7.2); a refusal
+	 * leaves both unchanged. */
+	rc = vx_fpu_ptrace_setregset(task->machine->sys, task->fpu.fpstate, &task->pkru, note, buf,
+				     len, err);
+	if (rc == 0)
+		fpu_force_restore(task);
+	return rc;
 }
 
 /* NT_X86_XSAVE_LAYOUT (§8.4): {type, size, offset, flags 0} per extended user max feature. */

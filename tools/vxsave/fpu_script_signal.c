@@ -280,22 +280,6 @@ FS_RUN(fs_run_expect_sigreturn)
 /* ----------------------------------------------------------------------------------------- */
 /* ptrace regsets (linux-fpu.md §7.1, §7.2, §12)                                                */
 
-/*
- * A tracee is stopped: ptrace on a task that runs is -ESRCH (ptrace(2), ptrace_check_attach),
- * recorded as the call's result.
- */
-static bool tracee_runs(struct sg_runner *r, struct fpu_script_context *c, const char *call,
-			const char *name, const struct vx_fpu_task_info *info)
-{
-	if (info->cpu < 0)
-		return false;
-	fs_record_result(r, c, "ptrace", -ESRCH);
-	if (!r->options->quiet)
-		fprintf(r->out, "%s = -ESRCH (task %s runs on CPU %d: a tracee must be stopped)\n",
-			call, name, info->cpu);
-	return true;
-}
-
 /* iov_len: LEN if given (within the buffer), else the whole buffer. */
 static int iov_length(struct sg_runner *r, const struct fs_stmt *s,
 		      const struct fpu_script_buffer *b, size_t *len)
@@ -320,7 +304,6 @@ FS_RUN(fs_run_ptrace_get)
 	uint32_t size = 0;
 	struct vx_error err = VX_ERROR_INIT;
 	struct fpu_script_buffer *b;
-	struct vx_fpu_task_info info;
 	struct vx_fpu_task *task;
 	size_t len = 0;
 	char call[96];
@@ -328,55 +311,20 @@ FS_RUN(fs_run_ptrace_get)
 
 	if (rc)
 		return rc;
-	vx_fpu_task_info(task, &info);
 	regset_call(call, sizeof(call), "PTRACE_GETREGSET", s);
-	if (tracee_runs(r, c, call, s->name, &info))
-		return 0;
 	size = vx_fpu_regset_size(c->system, (unsigned)s->option);
 	rc = fs_buffer(r, c, s->other, size ? size : 512, &b);
 	if (rc == 0)
 		rc = iov_length(r, s, b, &len);
 	if (rc)
 		return rc;
-	rc = vx_fpu_ptrace_getregset(c->system, info.fpstate, info.pkru, (unsigned)s->option,
-				     b->bytes, &len, &err);
+	/* A tracee that runs is not stopped: -ESRCH (ptrace(2), ptrace_check_attach). */
+	rc = vx_fpu_task_ptrace_getregset(task, (unsigned)s->option, b->bytes, &len, &err);
 	fs_record_result(r, c, "ptrace", rc);
 	fs_print_outcome(r, call, rc, &err);
 	if (rc == 0 && !r->options->quiet)
 		fprintf(r->out, "  %zu bytes written\n", len);
 	return 0;
-}
-
-/*
- * The library gives a task's fpstate read-only (vx_fpu_task_info); a stopped tracee's
- * fpstate is what xstateregs_set() writes, so the script writes it through the regset call.
- */
-static struct vx_fpstate *tracee_fpstate(const struct vx_fpu_task_info *info)
-{
-	return (struct vx_fpstate *)(uintptr_t)info->fpstate;
-}
-
-/*
- * fpu_force_restore() after a SET (§7.2): the tracee's registers still cached in the CPU it
- * last ran on must not be used again.  The library has no call for it; a kernel FPU section
- * on that CPU drops the ownership the same way (§8.4) and touches no task (the CPU is idle
- * or its current task has not returned to user, else it would own the registers).
- */
-static int force_restore(struct sg_runner *r, struct fpu_script_context *c,
-			 const struct vx_fpu_task *task, const struct vx_fpu_task_info *info)
-{
-	struct vx_error err = VX_ERROR_INIT;
-	struct vx_fpu_percpu percpu;
-	int rc;
-
-	if (info->last_cpu < 0 || vx_fpu_percpu_get(c->machine, (unsigned)info->last_cpu, &percpu))
-		return 0;
-	if (percpu.owner != task || !percpu.kernel_fpu_allowed)
-		return 0;
-	rc = vx_fpu_kernel_fpu_begin(c->machine, (unsigned)info->last_cpu, VX_KFPU_MXCSR, &err);
-	if (rc == 0)
-		rc = vx_fpu_kernel_fpu_end(c->machine, (unsigned)info->last_cpu, &err);
-	return rc < 0 ? fs_model_error(r, rc, "fpu_force_restore", &err) : 0;
 }
 
 FS_RUN(fs_run_ptrace_set)
@@ -385,33 +333,28 @@ FS_RUN(fs_run_ptrace_set)
 	const struct fs_stmt *s = FS_STMT(stmt);
 	struct vx_error err = VX_ERROR_INIT;
 	struct fpu_script_buffer *b;
-	struct vx_fpu_task_info info;
+	struct vx_fpu_task_info before, after;
 	struct vx_fpu_task *task;
-	uint32_t pkru;
 	size_t len = 0;
 	char call[96];
 	int rc = fs_find_task(r, c, s->name, &task);
 
 	if (rc)
 		return rc;
-	vx_fpu_task_info(task, &info);
 	regset_call(call, sizeof(call), "PTRACE_SETREGSET", s);
-	if (tracee_runs(r, c, call, s->name, &info))
-		return 0;
 	rc = fs_existing_buffer(r, c, s->other, &b);
 	if (rc == 0)
 		rc = iov_length(r, s, b, &len);
 	if (rc)
 		return rc;
-	pkru = info.pkru;
-	rc = vx_fpu_ptrace_setregset(c->system, tracee_fpstate(&info), &pkru, (unsigned)s->option,
-				     b->bytes, len, &err);
+	/* xstateregs_set()/xfpregs_set() with fpu_force_restore() and thread.pkru (§7.2);
+	 * -ESRCH for a tracee that runs. */
+	vx_fpu_task_info(task, &before);
+	rc = vx_fpu_task_ptrace_setregset(task, (unsigned)s->option, b->bytes, len, &err);
+	vx_fpu_task_info(task, &after);
 	fs_record_result(r, c, "ptrace", rc);
 	fs_print_outcome(r, call, rc, &err);
-	if (rc == 0 && pkru != info.pkru && !r->options->quiet)
-		fprintf(r->out,
-			"  thread.pkru would become %#x: not applied (no library call sets "
-			"a task's thread.pkru)\n",
-			pkru);
-	return rc == 0 ? force_restore(r, c, task, &info) : 0;
+	if (rc == 0 && after.pkru != before.pkru && !r->options->quiet)
+		fprintf(r->out, "  thread.pkru %#x -> %#x\n", before.pkru, after.pkru);
+	return 0;
 }
