@@ -42,6 +42,9 @@ extern "C" {
  * @VX_KVM_GOP_XSAVE:   an XSAVE-family instruction @index (enum vx_insn) with EDX:EAX = @value
  *                      on the area at guest address @addr of the VM's guest memory (XSAVES and
  *                      XRSTORS run without an exit when the vCPU has the XSAVES cap, §1.4).
+ * @VX_KVM_GOP_BRANCH:  a control transfer, task switch or emulated instruction: the struct
+ *                      vx_kvm_branch in @data (kvm_emulate.h, vx_kvm_guest_op_branch()), run by
+ *                      the processor's CET rules or by KVM's emulator (kvm.md §7.1).
  */
 enum vx_kvm_gop {
 	VX_KVM_GOP_XSETBV = 0,
@@ -59,6 +62,7 @@ enum vx_kvm_gop {
 	VX_KVM_GOP_CLRSSBSY,
 	VX_KVM_GOP_RDSSP,
 	VX_KVM_GOP_XSAVE,
+	VX_KVM_GOP_BRANCH,
 	VX_KVM_GOP_COUNT
 };
 
@@ -101,6 +105,8 @@ enum vx_kvm_run_status { VX_KVM_RUN_EXIT = 0, VX_KVM_RUN_PREEMPTED, VX_KVM_RUN_D
  *          none; the op that raised it counts as executed (the guest's handler "skips" it).
  * @value:  the result of the last XGETBV/RDMSR/GET_REG (GET_REG: also @data).
  * @vm_exits: exits handled in KVM during this run.
+ * @internal_suberror, @internal_ndata: kvm_run->internal for VX_KVM_EXIT_INTERNAL_ERROR
+ *          (kvm_emulate.h).
  */
 struct vx_kvm_run {
 	const struct vx_kvm_guest_op *ops;
@@ -111,6 +117,8 @@ struct vx_kvm_run {
 	uint64_t value;
 	uint8_t data[64];
 	uint64_t vm_exits;
+	uint32_t internal_suberror;
+	uint32_t internal_ndata;
 };
 
 /**

@@ -14,6 +14,7 @@
  *   kvm.h     the KVM module: caps, supported CPUID, VMs and vCPUs, the CET_S designs
  *   kvm_regs.h  a vCPU's XCR0, MSRs, ONE_REG and the XSAVE uABI
  *   kvm_run.h   KVM_RUN on the model CPUs, the host scheduler's notifiers, the designs' costs
+ *   kvm_emulate.h  KVM's emulator, task switch, nested VMX/SVM and SMM under CET
  *   kvm_ioctl.h the drop-in /dev/kvm interface over <linux/kvm.h>
  *   vmm.h     VMM tooling: vCPU XSAVE blobs recognised, decoded, validated, converted
  */
@@ -34,6 +35,7 @@
 #include <vxsave/kvm.h>
 #include <vxsave/kvm_regs.h>
 #include <vxsave/kvm_run.h>
+#include <vxsave/kvm_emulate.h>
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/vmm.h>
 /* clang-format on */

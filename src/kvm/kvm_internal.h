@@ -50,6 +50,7 @@ struct vx_kvm_vm {
 	struct vx_fpu_process *owner;
 	struct vx_kvm_vcpu *vcpus[VX_KVM_MAX_VCPUS];
 	struct vx_cpu_memory *memory; /* guest memory for the CET instructions (run.c) */
+	bool exit_on_emulation_error; /* KVM_CAP_EXIT_ON_EMULATION_FAILURE (emulate.c) */
 	unsigned nvcpus;
 	struct vx_kvm_vm *next;
 };
@@ -99,6 +100,9 @@ struct vx_kvm_vcpu {
 	bool in_run;
 	bool loaded;
 	struct vx_kvm_design_counters design;
+	/* nested.c: L2 runs (is_guest_mode); smm.c: the vCPU is in SMM. */
+	bool guest_mode;
+	bool smm;
 	/* Why each feature is (not) a cap: the §1.4 rule that decided it. */
 	const char *why[VX_KVM_MAX_FEATURES];
 };
@@ -190,6 +194,14 @@ void vx_kvm_free(const struct vx_kvm *kvm, void *ptr);
 
 /* run.c: a thread killed inside KVM_RUN leaves it (VM destruction). */
 void vx_kvm_vcpu_leave_run(struct vx_kvm_vcpu *vcpu);
+
+/* emulate.c: the VX_KVM_GOP_BRANCH guest op (kvm_emulate.h): whether it exits to KVM, the
+ * processor running it (event in @event), KVM handling the exit (1: exit to userspace). */
+bool vx_kvm_branch_exits(const struct vx_kvm_guest_op *op);
+void vx_kvm_branch_native(struct vx_cpu *cpu, struct vx_cpu_memory *mem,
+			  const struct vx_kvm_guest_op *op, struct vx_event *event);
+int vx_kvm_branch_exit(struct vx_kvm_vcpu *vcpu, const struct vx_kvm_guest_op *op,
+		       struct vx_kvm_run *run);
 
 /* design.c: the CET_S design's hooks (kvm_arch_vcpu_load/put, the user-return notifier, the
  * kvm-lazy write intercept). */

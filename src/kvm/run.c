@@ -23,7 +23,7 @@ static const char *const gop_names[VX_KVM_GOP_COUNT] = {
     [VX_KVM_GOP_OUT] = "out",		[VX_KVM_GOP_HLT] = "hlt",
     [VX_KVM_GOP_MOV_CR0] = "mov-cr0",	[VX_KVM_GOP_SETSSBSY] = "setssbsy",
     [VX_KVM_GOP_CLRSSBSY] = "clrssbsy", [VX_KVM_GOP_RDSSP] = "rdssp",
-    [VX_KVM_GOP_XSAVE] = "xsave",
+    [VX_KVM_GOP_XSAVE] = "xsave",	[VX_KVM_GOP_BRANCH] = "branch",
 };
 
 const char *vx_kvm_gop_name(enum vx_kvm_gop op)
@@ -508,6 +508,9 @@ static void in_guest(struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 			(void)vx_cpu_exec(g->cpu, (enum vx_insn)op->index, 0,
 					  &guest_memory(g)->window, op->addr, op->value, &r->event);
 		break;
+	case VX_KVM_GOP_BRANCH:
+		vx_kvm_branch_native(g->cpu, guest_memory(g), op, &r->event);
+		break;
 	case VX_KVM_GOP_MOV_CR0:
 	case VX_KVM_GOP_MOV_CR4:
 		/* Reached only at CPL > 0: the processor's #GP(0), no exit (SDM MOV CR). */
@@ -559,6 +562,8 @@ static bool exits_to_kvm(const struct guest_ctx *g, const struct vx_kvm_guest_op
 {
 	if (op->op == VX_KVM_GOP_XSETBV)
 		return true; /* the #UD/CPL checks are in __kvm_set_xcr's caller (kvm_regs.h) */
+	if (op->op == VX_KVM_GOP_BRANCH)
+		return vx_kvm_branch_exits(op); /* emulated, or a task switch (kvm_emulate.h) */
 	if (privileged(op) && op->cpl != 0)
 		return false; /* #GP(0) from the processor, no exit */
 	if (op->op == VX_KVM_GOP_MOV_CR4 || op->op == VX_KVM_GOP_MOV_CR0)
@@ -574,6 +579,8 @@ static int handle_kvm_exit(struct guest_ctx *g, const struct vx_kvm_guest_op *op
 
 	if (op->op == VX_KVM_GOP_XSETBV)
 		return exit_xsetbv(g, op);
+	if (op->op == VX_KVM_GOP_BRANCH)
+		return vx_kvm_branch_exit(g->vcpu, op, g->run);
 	if (op->op == VX_KVM_GOP_MOV_CR4 || op->op == VX_KVM_GOP_MOV_CR0)
 		return exit_mov_cr(g, op);
 	rc = exit_msr(g, op, op->op == VX_KVM_GOP_WRMSR);

@@ -26,6 +26,8 @@
 #include <vxsave/kvm_regs.h>
 #include <vxsave/kvm_run.h>
 #include <vxsave/kvm_run.h>
+#include <vxsave/kvm_emulate.h>
+#include <vxsave/kvm_emulate.h>
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/vmm.h>
