@@ -72,10 +72,12 @@ static int guest_hook(void *ctx, struct vx_kvm_dev *dev, struct vx_kvm_vcpu *vcp
 		k->exit_reason = KVM_EXIT_IO;
 		exit_io(k, &run->ops[run->pc - 1]);
 	}
-	/* The emulator stopped (quirk pvm-cpl0-emulated): suberror EMULATION, no data. */
+	/* The emulator stopped (kvm_emulate.h; quirk pvm-cpl0-emulated): its suberror, which
+	 * is EMULATION when the run did not say. */
 	if (rc == VX_KVM_RUN_EXIT && run->exit_reason == VX_KVM_EXIT_INTERNAL_ERROR) {
 		k->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		k->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+		k->internal.suberror = run->internal_suberror ? run->internal_suberror
+							     : KVM_INTERNAL_ERROR_EMULATION;
 		k->internal.ndata = 0;
 	}
 	return 0;
