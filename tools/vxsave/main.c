@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cmd_cpu.h"
 #include "cmd_fpu.h"
+#include "cmd_kvm.h"
 
 const char cli_program_name[] = "vxsave";
 
@@ -28,6 +29,8 @@ static const struct cli_command commands[] = {
 	 cli_cmd_cpu, cli_usage_cpu},
 	{"fpu", "boot the modelled Linux FPU framework: x86/fpu boot log, feature sets and sizes",
 	 cli_cmd_fpu, cli_usage_fpu},
+	{"kvm", "the modelled KVM: caps with reasons, supported CPUID, MSRs; kvm scripts (--real)",
+	 cli_cmd_kvm, cli_usage_kvm},
 	{"help", "show the help of vxsave or of one subcommand", cmd_help, usage_help},
 };
 
