@@ -190,8 +190,8 @@ static void vendor_adjust(struct vx_kvm *kvm)
 	    !(o->vmx_load_cet && o->vmx_unrestricted_guest && o->vmx_basic_no_hw_errcode))
 		clear_cet(kvm, "cleared: VMX lacks load-CET controls, unrestricted guest or "
 			       "VMX_BASIC[56] (kvm.md §1.3)");
-	/* SVM never offers IBT (§1.3, svm.c:5194). */
-	if (o->flavour == VX_KVM_SVM && cap_has(kvm, VX_KF_IBT))
+	/* SVM never offers IBT, whatever the host has (§1.3, svm.c:5194). */
+	if (o->flavour == VX_KVM_SVM)
 		cap_set(kvm, VX_KF_IBT, false, "cleared: SVM never offers IBT (kvm.md §1.3)");
 	/* Quirk pvm-no-cet: kvm_pvm has no CET virtualization (host-kvm.md). */
 	if (o->quirks & VX_BIT(VX_KVM_QUIRK_PVM_NO_CET))
