@@ -135,6 +135,27 @@ VX_API uint64_t vx_kvm_flavour_quirks(enum vx_kvm_flavour flavour);
 /* The module                                                                                   */
 
 /**
+ * enum vx_kvm_fault - TEST-ONLY fault injection (issue 9: the eval layer's integrity checker
+ * must catch a planted bug in every design).  Never set it outside tests.  The fault fires
+ * once, at the (@fault_at + 1)-th chance; the module's own copy of the options then shows
+ * VX_KVM_FAULT_NONE (vx_kvm_options()), so a caller can tell that it fired.
+ * @VX_KVM_FAULT_SKIP_ZEROING: the guest's registers are left in place once when the thread
+ *     leaves the guest: kvm-eager and kvm-lazy skip the zeroing of PL0-2_SSP in vcpu_put,
+ *     kvm-user-return skips it in the user-return notifier, and the XSAVE-managed designs
+ *     (unsupported, all-tasks, guest-only) leave the guest fpstate loaded after KVM_RUN put
+ *     it (as if the host's XRSTORS had not reset its components, linux-fpu.md §8.3).
+ * @VX_KVM_FAULT_SKIP_SAVE: the kvm-* designs replace PL0-2_SSP once without saving them first
+ *     (vcpu_put, or the notifier): the guest later reads an older value.  No chance arises in
+ *     the XSAVE-managed designs.
+ */
+enum vx_kvm_fault {
+	VX_KVM_FAULT_NONE = 0,
+	VX_KVM_FAULT_SKIP_ZEROING,
+	VX_KVM_FAULT_SKIP_SAVE,
+	VX_KVM_FAULT_COUNT
+};
+
+/**
  * struct vx_kvm_options - how the module is loaded (kvm.md §1.3).
  * @design:   where CET_S lives; must agree with the fpu system's design
  *            (vx_kvm_cet_design_fpu()).
@@ -145,6 +166,7 @@ VX_API uint64_t vx_kvm_flavour_quirks(enum vx_kvm_flavour flavour);
  * @ignore_msrs: kvm.ignore_msrs (§3.1).
  * @vmx_load_cet, @vmx_unrestricted_guest, @vmx_basic_no_hw_errcode, @vmx_xsaves: what the VMX
  *            capability MSRs offer (§1.3 vendor adjustments); ignored on SVM/PVM.
+ * @fault, @fault_at: TEST-ONLY fault injection (enum vx_kvm_fault); VX_KVM_FAULT_NONE normally.
  */
 struct vx_kvm_options {
 	enum vx_kvm_cet_design design;
@@ -157,6 +179,8 @@ struct vx_kvm_options {
 	bool vmx_unrestricted_guest;
 	bool vmx_basic_no_hw_errcode;
 	bool vmx_xsaves;
+	enum vx_kvm_fault fault;
+	unsigned fault_at;
 };
 
 /**

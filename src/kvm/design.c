@@ -14,6 +14,9 @@
  *                    old CPU's notifier ran loads its stale copy: its newer values are lost
  *                    (counted in design.lost), the model shows it rather than hiding it.
  * The host's value of PL0-2_SSP is 0: host supervisor shadow stacks are off (kvm.md §6.3).
+ *
+ * Test-only fault injection (struct vx_kvm_options.fault, issue 9): one skipped zeroing or save,
+ * for the eval layer's checker tests; the XSAVE-managed designs get a put hook only for it.
  */
 #include "kvm/kvm_internal.h"
 
@@ -48,6 +51,19 @@ static void write_pl(struct vx_kvm_vcpu *vcpu, unsigned cpu, const uint64_t *val
 
 static const uint64_t host_pl[3] = {0, 0, 0};
 
+/* A planted fault (enum vx_kvm_fault): true once, at the chance after @fault_at others. */
+static bool fault_fires(struct vx_kvm *kvm, enum vx_kvm_fault fault)
+{
+	if (kvm->opts.fault != fault)
+		return false;
+	if (kvm->opts.fault_at > 0) {
+		kvm->opts.fault_at--;
+		return false;
+	}
+	kvm->opts.fault = VX_KVM_FAULT_NONE;
+	return true;
+}
+
 static bool has_shstk(const struct vx_kvm_vcpu *vcpu)
 {
 	return vx_kvm_vcpu_cap_has(vcpu, VX_KF_SHSTK);
@@ -64,10 +80,14 @@ static void eager_load(struct vx_kvm_vcpu *vcpu, unsigned cpu)
 
 static void eager_put(struct vx_kvm_vcpu *vcpu, unsigned cpu)
 {
+	struct vx_kvm *kvm = vcpu->vm->kvm;
+
 	if (!vcpu->cet_sw.loaded)
 		return;
-	save_pl(vcpu, cpu);
-	write_pl(vcpu, cpu, host_pl);
+	if (!fault_fires(kvm, VX_KVM_FAULT_SKIP_SAVE))
+		save_pl(vcpu, cpu);
+	if (!fault_fires(kvm, VX_KVM_FAULT_SKIP_ZEROING))
+		write_pl(vcpu, cpu, host_pl);
 	vcpu->cet_sw.loaded = false;
 }
 
@@ -132,11 +152,25 @@ static void ur_notify(struct vx_kvm *kvm, unsigned cpu)
 		owner->design.user_returns++;
 		owner->design.msr_writes += 3;
 	}
-	ur_release(kvm, cpu, true);
+	ur_release(kvm, cpu, !(owner && fault_fires(kvm, VX_KVM_FAULT_SKIP_SAVE)));
+	kvm->ur_dirty[cpu] = false;
+	if (fault_fires(kvm, VX_KVM_FAULT_SKIP_ZEROING))
+		return;
 	for (unsigned i = 0; i < 3; i++)
 		(void)vx_cpu_msr_access(vx_fpu_machine_cpu(kvm->machine, cpu), VX_MSR_HOST,
 					VX_MSR_WRITE, VX_MSR_IA32_PL0_SSP + i, &zero, NULL);
-	kvm->ur_dirty[cpu] = false;
+}
+
+/* XSAVE-managed designs, planted SKIP_ZEROING only: after KVM_RUN put the guest fpstate (it is
+ * no longer in use), load it again, as if the host's XRSTORS had not reset it (§8.3). */
+static void xsave_fault_put(struct vx_kvm_vcpu *vcpu, unsigned cpu)
+{
+	struct vx_kvm *kvm = vcpu->vm->kvm;
+
+	if (vcpu->gfpu.fpstate->in_use || !fault_fires(kvm, VX_KVM_FAULT_SKIP_ZEROING))
+		return;
+	(void)vx_fpstate_restore(kvm->fpu, pcpu(vcpu, cpu), vcpu->gfpu.fpstate,
+				 vx_fpu_masks(kvm->fpu)->fpstate, NULL, NULL);
 }
 
 static bool lazy_intercepts(const struct vx_kvm_vcpu *vcpu)
@@ -152,6 +186,9 @@ struct design_hooks {
 };
 
 static const struct design_hooks hooks[VX_KVM_CET_DESIGN_COUNT] = {
+    [VX_KVM_CET_UNSUPPORTED] = {NULL, xsave_fault_put, NULL, NULL},
+    [VX_KVM_CET_ALL_TASKS] = {NULL, xsave_fault_put, NULL, NULL},
+    [VX_KVM_CET_GUEST_ONLY] = {NULL, xsave_fault_put, NULL, NULL},
     [VX_KVM_CET_KVM_EAGER] = {eager_load, eager_put, NULL, NULL},
     [VX_KVM_CET_KVM_LAZY] = {lazy_load, eager_put, NULL, lazy_intercepts},
     [VX_KVM_CET_KVM_USER_RETURN] = {ur_load, NULL, ur_notify, NULL},
