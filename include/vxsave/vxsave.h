@@ -17,6 +17,7 @@
  *   kvm_emulate.h  KVM's emulator, task switch, nested VMX/SVM and SMM under CET
  *   kvm_ioctl.h the drop-in /dev/kvm interface over <linux/kvm.h>
  *   vmm.h     VMM tooling: vCPU XSAVE blobs recognised, decoded, validated, converted
+ *   eval.h    the CET_S designs side by side: workloads, counters, integrity checks
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -38,6 +39,7 @@
 #include <vxsave/kvm_emulate.h>
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/vmm.h>
+#include <vxsave/eval.h>
 /* clang-format on */
 
 #endif /* VXSAVE_VXSAVE_H */
