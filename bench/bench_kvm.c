@@ -21,12 +21,14 @@ struct kvm_side {
 	struct vx_kvm_backend b;
 	int sys, vm, vcpu;
 	_Alignas(64) uint8_t xsave[4096];
+	/* struct kvm_cpuid2 and struct kvm_msrs with room for their entries (ISO C allows no
+	 * struct with a flexible array member inside another struct). */
 	struct {
-		struct kvm_cpuid2 hdr;
+		__u32 nent, padding;
 		struct kvm_cpuid_entry2 e[256];
 	} cpuid;
 	struct {
-		struct kvm_msrs hdr;
+		__u32 nmsrs, pad;
 		struct kvm_msr_entry e[1];
 	} msrs;
 	int failed;
@@ -77,11 +79,11 @@ static int side_up(struct kvm_side *s, const struct kvm_side *supported_from)
 	if (supported_from) {
 		memcpy(&s->cpuid, &supported_from->cpuid, sizeof(s->cpuid));
 	} else {
-		s->cpuid.hdr.nent = 256;
+		s->cpuid.nent = 256;
 		if (s->b.ioctl(s->b.ctx, s->sys, KVM_GET_SUPPORTED_CPUID, &s->cpuid) < 0)
 			return -1;
 	}
-	s->msrs.hdr.nmsrs = 1;
+	s->msrs.nmsrs = 1;
 	s->msrs.e[0] = (struct kvm_msr_entry){0x1c4, 0, 0}; /* IA32_XFD = 0 */
 	if (s->b.ioctl(s->b.ctx, s->vcpu, KVM_SET_CPUID2, &s->cpuid) < 0 ||
 	    s->b.ioctl(s->b.ctx, s->vcpu, KVM_GET_XSAVE2, s->xsave) < 0)

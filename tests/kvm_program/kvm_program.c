@@ -30,9 +30,12 @@
 #define REG_MSR(m)		  (0x2030000200000000ull | (m))
 #define REG_GUEST_SSP		  0x2030000300000000ull
 
-struct cpuid_buf {
+union cpuid_buf {
 	struct kvm_cpuid2 hdr;
-	struct kvm_cpuid_entry2 e[256];
+	struct {
+		__u32 nent, padding;
+		struct kvm_cpuid_entry2 e[256];
+	};
 };
 
 static int check(const char *what, long rc)
@@ -54,7 +57,7 @@ static uint64_t fnv(const void *p, size_t n)
 	return h;
 }
 
-static const struct kvm_cpuid_entry2 *leaf(const struct cpuid_buf *c, uint32_t fn, uint32_t idx)
+static const struct kvm_cpuid_entry2 *leaf(const union cpuid_buf *c, uint32_t fn, uint32_t idx)
 {
 	for (uint32_t i = 0; i < c->hdr.nent; i++)
 		if (c->e[i].function == fn && c->e[i].index == idx)
@@ -62,7 +65,7 @@ static const struct kvm_cpuid_entry2 *leaf(const struct cpuid_buf *c, uint32_t f
 	return NULL;
 }
 
-static void print_leaf(const char *tag, const struct cpuid_buf *c, uint32_t fn, uint32_t idx)
+static void print_leaf(const char *tag, const union cpuid_buf *c, uint32_t fn, uint32_t idx)
 {
 	const struct kvm_cpuid_entry2 *e = leaf(c, fn, idx);
 
@@ -73,7 +76,7 @@ static void print_leaf(const char *tag, const struct cpuid_buf *c, uint32_t fn, 
 		printf("%s 0x%x.%u: absent\n", tag, fn, idx);
 }
 
-static void system_part(int kvm, struct cpuid_buf *sup)
+static void system_part(int kvm, union cpuid_buf *sup)
 {
 	uint64_t v = 0, perm = 0;
 	struct kvm_device_attr a = {0, 0, 0, (uint64_t)(uintptr_t)&v};
@@ -98,9 +101,12 @@ static void msr_list(int kvm)
 {
 	static const uint32_t msrs[] = {MSR_XFD,   MSR_XFD_ERR, MSR_XSS,
 					MSR_U_CET, MSR_S_CET,	MSR_PL0_SSP};
-	struct {
+	union {
 		struct kvm_msr_list hdr;
-		uint32_t idx[1024];
+		struct {
+			__u32 nmsrs;
+			uint32_t idx[1024];
+		};
 	} l = {.hdr.nmsrs = 1024};
 
 	if (check("msr index list", ioctl(kvm, KVM_GET_MSR_INDEX_LIST, &l) < 0 ? -1 : 0) < 0)
@@ -114,9 +120,9 @@ static void msr_list(int kvm)
 	}
 }
 
-static void cpuid_part(int vcpu, struct cpuid_buf *sup)
+static void cpuid_part(int vcpu, union cpuid_buf *sup)
 {
-	static struct cpuid_buf got;
+	static union cpuid_buf got;
 	const struct kvm_cpuid_entry2 *e1;
 
 	check("set cpuid2", ioctl(vcpu, KVM_SET_CPUID2, sup));
@@ -154,10 +160,13 @@ static void msr_part(int vcpu)
 {
 	static const struct kvm_msr_entry sets[] = {
 	    {MSR_XSS, 0, 0}, {MSR_XFD, 0, 0}, {MSR_XFD, 0, 0x40000}, {MSR_XFD_ERR, 0, 0}};
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[3];
-	} m = {.hdr.nmsrs = 3, .e = {{MSR_XFD, 0, 7}, {MSR_XFD_ERR, 0, 7}, {MSR_XSS, 0, 7}}};
+		struct {
+			__u32 nmsrs, pad;
+			struct kvm_msr_entry e[3];
+		};
+	} m = {.nmsrs = 3, .e = {{MSR_XFD, 0, 7}, {MSR_XFD_ERR, 0, 7}, {MSR_XSS, 0, 7}}};
 
 	if (check("get msrs", ioctl(vcpu, KVM_GET_MSRS, &m)) >= 0)
 		for (int i = 0; i < 3; i++)
@@ -201,7 +210,7 @@ static void fill(uint8_t *buf, uint32_t ymm_off)
 	*(uint64_t *)(buf + 512) = ymm_off ? 0x7 : 0x3;
 }
 
-static void xsave_part(int vcpu, const struct cpuid_buf *sup, int size)
+static void xsave_part(int vcpu, const union cpuid_buf *sup, int size)
 {
 	const struct kvm_cpuid_entry2 *d2 = leaf(sup, 0xd, 2);
 	uint8_t *a = calloc(1, (size_t)size), *b = calloc(1, (size_t)size);
@@ -226,7 +235,7 @@ out:
 
 int main(void)
 {
-	static struct cpuid_buf sup;
+	static union cpuid_buf sup;
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm, vcpu, size;
 	void *run;
 

@@ -29,9 +29,12 @@
 
 #include <vxsave/kvm_ioctl.h>
 
-struct cpuid_buf {
+union cpuid_buf {
 	struct kvm_cpuid2 hdr;
-	struct kvm_cpuid_entry2 e[256];
+	struct {
+		__u32 nent, padding;
+		struct kvm_cpuid_entry2 e[256];
+	};
 };
 
 static struct vx_kvm_dev *dev_up(const char *profile, int flavour, int design)
@@ -242,10 +245,13 @@ static void bad_pointers_fault(void **state)
 static void header_write_back(void **state)
 {
 	struct vx_kvm_dev *dev = dev_up("sapphire-rapids", VX_KVM_VMX, VX_KVM_CET_GUEST_ONLY);
-	static struct cpuid_buf c;
-	struct {
+	static union cpuid_buf c;
+	union {
 		struct kvm_msr_list hdr;
-		uint32_t idx[64];
+		struct {
+			__u32 nmsrs;
+			uint32_t idx[64];
+		};
 	} l = {.hdr.nmsrs = 0};
 	int sys, vm, vcpu, n;
 
@@ -343,7 +349,7 @@ static char *write_guest(const char *text)
 
 static void guest_program_runs(void **state)
 {
-	struct cpuid_buf *in = calloc(1, sizeof(*in));
+	union cpuid_buf *in = calloc(1, sizeof(*in));
 	struct vx_kvm_dev_options o;
 	struct vx_error err = VX_ERROR_INIT;
 	struct vx_kvm_dev *dev = NULL;
@@ -469,7 +475,7 @@ static void memory_regions(void **state)
 /* CPUID through the descriptors                                                                */
 
 /* The entry (fn, idx), which must exist. */
-static const struct kvm_cpuid_entry2 *find(const struct cpuid_buf *c, uint32_t fn, uint32_t idx)
+static const struct kvm_cpuid_entry2 *find(const union cpuid_buf *c, uint32_t fn, uint32_t idx)
 {
 	static const struct kvm_cpuid_entry2 none;
 
@@ -480,7 +486,7 @@ static const struct kvm_cpuid_entry2 *find(const struct cpuid_buf *c, uint32_t f
 	return &none;
 }
 
-static void set_get(struct vx_kvm_dev *dev, int vcpu, struct cpuid_buf *in, struct cpuid_buf *out)
+static void set_get(struct vx_kvm_dev *dev, int vcpu, union cpuid_buf *in, union cpuid_buf *out)
 {
 	assert_int_equal(kio(dev, vcpu, KVM_SET_CPUID2, in), 0);
 	out->hdr.nent = 256;
@@ -492,7 +498,7 @@ static void set_get(struct vx_kvm_dev *dev, int vcpu, struct cpuid_buf *in, stru
 static void upstream_runtime_bits(void **state)
 {
 	struct vx_kvm_dev *dev = dev_up("sapphire-rapids", VX_KVM_VMX, VX_KVM_CET_GUEST_ONLY);
-	static struct cpuid_buf in, out;
+	static union cpuid_buf in, out;
 	int sys, vm, vcpu;
 
 	(void)state;
@@ -524,7 +530,7 @@ static void pvm_override(void **state)
 	struct vx_profile p;
 	struct vx_cpuid_regs h1, h7, hd1;
 	uint64_t xcr0 = vx_kvm_supported_xcr0(vx_kvm_dev_module(dev));
-	static struct cpuid_buf in, out;
+	static union cpuid_buf in, out;
 	const struct kvm_cpuid_entry2 *d0, *d1, *e7;
 	uint32_t comps = 0;
 	int sys, vm, vcpu;
@@ -573,7 +579,7 @@ static void pvm_sparse(void **state)
 {
 	struct vx_kvm_dev *pvm = dev_up("zen4", VX_KVM_PVM, VX_KVM_CET_GUEST_ONLY);
 	struct vx_kvm_dev *svm = dev_up("zen4", VX_KVM_SVM, VX_KVM_CET_GUEST_ONLY);
-	static struct cpuid_buf a, b;
+	static union cpuid_buf a, b;
 	const uint32_t cleared = (1u << 0) | (1u << 22) | (1u << 26) | (1u << 28);
 	int sa = vx_kvm_dev_open(pvm, O_RDWR), sb = vx_kvm_dev_open(svm, O_RDWR);
 

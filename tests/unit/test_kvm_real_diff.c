@@ -583,9 +583,12 @@ static void system_ops(struct side *sr, struct side *sm, struct stats *st)
  * the model's byte for byte (the model keeps only its tables' features elsewhere). */
 static int supported(struct side *sr, struct side *sm, struct stats *st)
 {
-	static struct {
+	static union {
 		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[NCPUID];
+		struct {
+			__u32 nent, padding;
+			struct kvm_cpuid_entry2 e[NCPUID];
+		};
 	} a, b;
 	uint32_t nd = 0;
 

@@ -141,14 +141,17 @@ int kb_prctl(struct kvm_script_context *c, uint64_t option, uint64_t arg, uint64
 /* ----------------------------------------------------------------------------------------- */
 /* CPUID                                                                                        */
 
-struct real_cpuid {
+union real_cpuid {
 	struct kvm_cpuid2 hdr;
-	struct kvm_cpuid_entry2 e[];
+	struct {
+		__u32 nent, padding;
+		struct kvm_cpuid_entry2 e[];
+	};
 };
 
-static struct real_cpuid *real_cpuid_alloc(uint32_t n)
+static union real_cpuid *real_cpuid_alloc(uint32_t n)
 {
-	struct real_cpuid *b = calloc(1, sizeof(*b) + (size_t)n * sizeof(b->e[0]));
+	union real_cpuid *b = calloc(1, sizeof(*b) + (size_t)n * sizeof(b->e[0]));
 
 	if (b)
 		b->hdr.nent = n;
@@ -178,7 +181,7 @@ static int real_cpuid_get(struct kvm_script_context *c, int fd, unsigned long re
 			  struct vx_kvm_cpuid_entry *entries, uint32_t *n)
 {
 	uint32_t room = *n < REAL_CPUID_MAX ? *n : REAL_CPUID_MAX;
-	struct real_cpuid *b = real_cpuid_alloc(room);
+	union real_cpuid *b = real_cpuid_alloc(room);
 	int rc;
 
 	if (!b)
@@ -208,7 +211,7 @@ int kb_supported_cpuid(struct kvm_script_context *c, bool emulated,
 int kb_set_cpuid(struct kvm_script_context *c, struct kvm_script_vcpu *v,
 		 const struct vx_kvm_cpuid_entry *entries, uint32_t n, struct vx_error *err)
 {
-	struct real_cpuid *b;
+	union real_cpuid *b;
 	int rc;
 
 	if (!c->real)
@@ -237,9 +240,12 @@ int kb_get_cpuid(struct kvm_script_context *c, struct kvm_script_vcpu *v,
 int kb_msr_list(struct kvm_script_context *c, bool features, uint32_t *indices, uint32_t *n,
 		struct vx_error *err)
 {
-	struct {
+	union {
 		struct kvm_msr_list hdr;
-		uint32_t indices[REAL_MSRS_MAX];
+		struct {
+			__u32 nmsrs;
+			uint32_t indices[REAL_MSRS_MAX];
+		};
 	} b;
 	int rc;
 
@@ -319,9 +325,12 @@ int kb_set_xcrs(struct kvm_script_context *c, struct kvm_script_vcpu *v,
 int kb_msrs(struct kvm_script_context *c, struct kvm_script_vcpu *v, bool write,
 	    struct vx_kvm_msr_entry *entries, uint32_t n, struct vx_error *err)
 {
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[KS_MSRS_MAX];
+		struct {
+			__u32 nmsrs, pad;
+			struct kvm_msr_entry e[KS_MSRS_MAX];
+		};
 	} b;
 	int rc;
 
@@ -354,9 +363,12 @@ int kb_one_reg(struct kvm_script_context *c, struct kvm_script_vcpu *v, bool wri
 int kb_reg_list(struct kvm_script_context *c, struct kvm_script_vcpu *v, uint64_t *ids, uint64_t *n,
 		struct vx_error *err)
 {
-	struct {
+	union {
 		struct kvm_reg_list hdr;
-		uint64_t reg[REAL_REGS_MAX];
+		struct {
+			__u64 n;
+			uint64_t reg[REAL_REGS_MAX];
+		};
 	} b;
 	int rc;
 
