@@ -17,6 +17,7 @@
  *   kvm_emulate.h  KVM's emulator, task switch, nested VMX/SVM and SMM under CET
  *   kvm_ioctl.h the drop-in /dev/kvm interface over <linux/kvm.h>
  *   vmm.h     VMM tooling: vCPU XSAVE blobs recognised, decoded, validated, converted
+ *   vmm_compat.h  vCPU state bundles, Cloud Hypervisor state, restore compatibility, baselines
  *   eval.h    the CET_S designs side by side: workloads, counters, integrity checks
  */
 #ifndef VXSAVE_VXSAVE_H
@@ -39,6 +40,7 @@
 #include <vxsave/kvm_emulate.h>
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/vmm.h>
+#include <vxsave/vmm_compat.h>
 #include <vxsave/eval.h>
 /* clang-format on */
 

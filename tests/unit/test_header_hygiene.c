@@ -32,6 +32,8 @@
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/vmm.h>
 #include <vxsave/vmm.h>
+#include <vxsave/vmm_compat.h>
+#include <vxsave/vmm_compat.h>
 #include <vxsave/eval.h>
 #include <vxsave/eval.h>
 #include <vxsave/vxsave.h>
