@@ -134,9 +134,21 @@ static uint32_t component_offset(const struct vx_cpu *cpu, const struct restore_
 	return p->compacted ? p->layout->offset[i] : cpu->facts.standard_offset[i];
 }
 
+/* The lowest / highest set bit of a non-zero @mask. */
+static inline unsigned low_bit(uint64_t mask)
+{
+	return (unsigned)__builtin_ctzll(mask);
+}
+
+static inline unsigned high_bit(uint64_t mask)
+{
+	return 63u - (unsigned)__builtin_clzll(mask);
+}
+
 static struct area_range load_range(const struct vx_cpu *cpu, const struct restore_plan *p)
 {
 	struct area_range r = {VX_HEADER_OFFSET, VX_EXTENDED_OFFSET};
+	uint64_t extended = p->to_restore & cpu->facts.stored;
 
 	if (p->to_restore & MASK_X87)
 		r.first = 0;
@@ -144,11 +156,14 @@ static struct area_range load_range(const struct vx_cpu *cpu, const struct resto
 		r.first = VX_MXCSR_OFFSET;
 	else if (p->to_restore & MASK_SSE)
 		r.first = VX_XMM_OFFSET;
-	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
-		unsigned i = cpu->facts.stored_list[n];
+	/* Compacted: the highest component ends last (§2.4); standard: the largest end. */
+	if (p->compacted && extended)
+		extended = VX_BIT(high_bit(extended));
+	for (; extended; extended &= extended - 1) {
+		unsigned i = low_bit(extended);
 		uint64_t end = (uint64_t)component_offset(cpu, p, i) + cpu->facts.size[i];
 
-		if ((p->to_restore & VX_BIT(i)) && end > r.end)
+		if (end > r.end)
 			r.end = end;
 	}
 	return r;
@@ -236,18 +251,50 @@ static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, con
 		memset(xmm, 0, xmm_bytes);
 }
 
+/*
+ * Load components >= 2 of @mask (whole: 64-bit mode, §2.2) from @area at @offset[i].
+ * Components back to back both in the area and in the cpu's storage go in one memcpy.
+ */
+static void copy_components_in(struct vx_cpu *cpu, const uint8_t *area, const uint32_t *offset,
+			       uint64_t mask)
+{
+	const struct cpu_facts *f = &cpu->facts;
+
+	while (mask) {
+		unsigned i = low_bit(mask);
+		uint32_t at = offset[i], to = f->store_offset[i], len = f->size[i];
+
+		mask &= mask - 1;
+		while (mask && offset[low_bit(mask)] == at + len &&
+		       f->store_offset[low_bit(mask)] == to + len) {
+			len += f->size[low_bit(mask)];
+			mask &= mask - 1;
+		}
+		memcpy(cpu->bytes + to, area + at, len);
+	}
+}
+
 static void restore_components(struct vx_cpu *cpu, const struct restore_plan *p,
 			       const uint8_t *area)
 {
-	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
-		unsigned i = cpu->facts.stored_list[n];
-		uint64_t bit = VX_BIT(i);
+	uint64_t load = p->to_restore & cpu->facts.stored;
+	uint64_t init = p->to_init & cpu->facts.stored;
 
-		if (p->to_restore & bit)
-			memcpy(component_bytes(cpu, i), area + component_offset(cpu, p, i),
-			       mode_copy_size(cpu, i));
-		else if (p->to_init & bit)
-			memset(component_bytes(cpu, i), 0, mode_copy_size(cpu, i));
+	if (cpu_in_64bit_mode(cpu)) {
+		copy_components_in(
+		    cpu, area, p->compacted ? p->layout->offset : cpu->facts.standard_offset, load);
+		load = 0;
+	}
+	for (; load; load &= load - 1) {
+		unsigned i = low_bit(load);
+
+		memcpy(component_bytes(cpu, i), area + component_offset(cpu, p, i),
+		       mode_copy_size(cpu, i));
+	}
+	for (; init; init &= init - 1) {
+		unsigned i = low_bit(init);
+
+		memset(component_bytes(cpu, i), 0, mode_copy_size(cpu, i));
 	}
 }
 
@@ -273,14 +320,13 @@ static uint64_t value_tracked(const struct vx_cpu *cpu, const struct restore_pla
 /* §4: loaded → XINUSE 1, initialized → 0; XMODIFIED ← ~RFBM; XRSTOR_INFO recorded. */
 static void update_tracking(struct vx_cpu *cpu, const struct restore_plan *p, uint64_t addr)
 {
-	uint64_t tracked = value_tracked(cpu, p);
+	uint64_t tracked = value_tracked(cpu, p) & (VX_BIT(VX_COMP_LIMIT) - 1);
 	struct vx_xrstor_info *info = &cpu->state.xrstor_info;
 
 	cpu->state.xinuse = (cpu->state.xinuse & ~p->to_init) | p->to_restore;
-	for (unsigned i = 0; tracked && i < VX_COMP_LIMIT; i++) {
-		if (!(tracked & VX_BIT(i)))
-			continue;
-		tracked &= ~VX_BIT(i);
+	for (; tracked; tracked &= tracked - 1) {
+		unsigned i = low_bit(tracked);
+
 		if (state_component_is_init(cpu, i))
 			cpu->state.xinuse &= ~VX_BIT(i);
 		else

@@ -86,6 +86,52 @@ static void save_component(const struct vx_cpu *cpu, uint8_t *dst, unsigned i, u
 		memcpy(dst, component_bytes_const(cpu, i), n);
 }
 
+/* The lowest set bit of a non-zero @mask. */
+static inline unsigned low_bit(uint64_t mask)
+{
+	return (unsigned)__builtin_ctzll(mask);
+}
+
+/*
+ * Copy components >= 2 of @mask (each whole: 64-bit mode, §2.2) from the cpu to @area at
+ * @offset[i].  Components that lie back to back both in the cpu's storage and in the area go
+ * in one memcpy - a context switch saves runs of them (AVX..Hi16_ZMM, TILECFG+TILEDATA) - and
+ * no byte between two components (alignment padding) is ever written.
+ */
+static void copy_components_out(const struct vx_cpu *cpu, uint8_t *area, const uint32_t *offset,
+				uint64_t mask)
+{
+	const struct cpu_facts *f = &cpu->facts;
+
+	while (mask) {
+		unsigned i = low_bit(mask);
+		uint32_t at = offset[i], from = f->store_offset[i], len = f->size[i];
+
+		mask &= mask - 1;
+		while (mask && offset[low_bit(mask)] == at + len &&
+		       f->store_offset[low_bit(mask)] == from + len) {
+			len += f->size[low_bit(mask)];
+			mask &= mask - 1;
+		}
+		memcpy(area + at, cpu->bytes + from, len);
+	}
+}
+
+/* The standard format's components >= 2 (§5.1): runs in one copy unless one is XFD-armed. */
+static void save_standard_components(const struct vx_cpu *cpu, uint8_t *area, uint64_t extended,
+				     uint64_t armed)
+{
+	if (cpu_in_64bit_mode(cpu) && !(extended & armed)) {
+		copy_components_out(cpu, area, cpu->facts.standard_offset, extended);
+		return;
+	}
+	for (; extended; extended &= extended - 1) {
+		unsigned i = low_bit(extended);
+
+		save_component(cpu, area + cpu->facts.standard_offset[i], i, armed);
+	}
+}
+
 /* §5.2: XSAVEOPT writes only in-use components, and may skip unmodified ones (§4). */
 static uint64_t xsaveopt_written(const struct vx_cpu *cpu, uint64_t addr, uint64_t rfbm,
 				 uint64_t xinuse)
@@ -124,12 +170,7 @@ int exec_xsave_standard(struct vx_cpu *cpu, const struct insn_args *args, struct
 		save_mxcsr(cpu, area);
 	if (written & MASK_SSE)
 		save_sse(cpu, area);
-	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
-		unsigned i = cpu->facts.stored_list[n];
-
-		if (written & VX_BIT(i))
-			save_component(cpu, area + cpu->facts.standard_offset[i], i, armed);
-	}
+	save_standard_components(cpu, area, written & cpu->facts.stored, armed);
 	/* §5.1: XSTATE_BV ← (OLD & ~RFBM) | (XINUSE & RFBM); XCOMP_BV and bytes 16-63 kept. */
 	uint64_t old = load_le64(area + VX_XSTATE_BV_OFFSET);
 	store_le64(area + VX_XSTATE_BV_OFFSET, (old & ~rfbm) | (xinuse & rfbm));
@@ -148,19 +189,17 @@ static uint64_t compacted_to_be_saved(const struct vx_cpu *cpu, uint64_t rfbm)
 	return to_be_saved;
 }
 
+/* One past the last byte written: the highest component's end (the layout ascends, §2.4). */
 static uint64_t compacted_end(const struct vx_cpu *cpu, const struct compact_layout *layout,
 			      uint64_t written)
 {
-	uint64_t end = VX_EXTENDED_OFFSET;
+	uint64_t extended = written & cpu->facts.stored;
+	unsigned top;
 
-	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
-		unsigned i = cpu->facts.stored_list[n];
-		uint64_t component_end = (uint64_t)layout->offset[i] + cpu->facts.size[i];
-
-		if ((written & VX_BIT(i)) && component_end > end)
-			end = component_end;
-	}
-	return end;
+	if (!extended)
+		return VX_EXTENDED_OFFSET;
+	top = 63u - (unsigned)__builtin_clzll(extended);
+	return (uint64_t)layout->offset[top] + cpu->facts.size[top];
 }
 
 /* §5.4: saving PT clears IA32_RTIT_CTL.TraceEn (bit 0 of the component's first MSR). */
@@ -180,12 +219,18 @@ static void stop_trace_after_save(struct vx_cpu *cpu, uint64_t saved)
 static void save_compacted_components(const struct vx_cpu *cpu, uint8_t *area,
 				      const struct compact_layout *layout, uint64_t written)
 {
-	for (unsigned n = 0; n < cpu->facts.stored_count; n++) {
-		unsigned i = cpu->facts.stored_list[n];
+	uint64_t extended = written & cpu->facts.stored;
 
-		if (written & VX_BIT(i))
-			memcpy(area + layout->offset[i], component_bytes_const(cpu, i),
-			       mode_copy_size(cpu, i));
+	/* §2.2: whole components in 64-bit mode, so runs can go in one copy. */
+	if (cpu_in_64bit_mode(cpu)) {
+		copy_components_out(cpu, area, layout->offset, extended);
+		return;
+	}
+	for (; extended; extended &= extended - 1) {
+		unsigned i = low_bit(extended);
+
+		memcpy(area + layout->offset[i], component_bytes_const(cpu, i),
+		       mode_copy_size(cpu, i));
 	}
 }
 
