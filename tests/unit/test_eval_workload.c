@@ -266,6 +266,63 @@ static void run_refuses_what_the_profile_lacks(void **state)
 	assert_non_null(strstr(err.reason, "cpus"));
 }
 
+/* A platform whose allocation number @fail_at fails; counts what is still allocated. */
+struct failing {
+	int fail_at, calls, live;
+	struct vx_platform pf;
+};
+
+static void *failing_alloc(void *ctx, size_t size, size_t align)
+{
+	struct failing *f = ctx;
+
+	if (f->calls++ == f->fail_at)
+		return NULL;
+	f->live++;
+	return vx_platform_default()->alloc(NULL, size, align);
+}
+
+static void failing_free(void *ctx, void *ptr)
+{
+	struct failing *f = ctx;
+
+	if (ptr)
+		f->live--;
+	vx_platform_default()->free(NULL, ptr);
+}
+
+/* Every allocation of a run may fail: the run says so (-ENOMEM, or -EIO naming the step a
+ * layer refused), zeroes the result, and frees everything it had built. */
+static void allocation_failures_are_clean(void **state)
+{
+	struct vx_eval_workload w = et_workload("amx");
+	struct vx_eval_options o;
+	static struct vx_eval_result r;
+	struct vx_profile spr;
+	int rc = -1, fail_at;
+
+	(void)state;
+	et_profile(&spr, "sapphire-rapids");
+	w.steps = 30;
+	vx_eval_options_init(&o);
+	for (fail_at = 0; rc < 0 && fail_at < 400; fail_at++) {
+		struct failing f = {fail_at, 0, 0, {failing_alloc, failing_free, NULL, NULL}};
+		struct vx_error err = VX_ERROR_INIT;
+
+		f.pf.ctx = &f;
+		o.platform = &f.pf;
+		rc = vx_eval_run(&spr, VX_KVM_CET_GUEST_ONLY, &w, 1, &o, &r, &err);
+		assert_int_equal(f.live, 0);
+		if (rc >= 0)
+			break;
+		assert_true(rc == -ENOMEM || rc == -EIO);
+		assert_true(err.reason[0] != '\0');
+		assert_int_equal(r.run.steps + r.memory.total, 0);
+	}
+	print_message("the run needs %d allocations\n", fail_at);
+	assert_int_equal(rc, VX_EVAL_PASS);
+}
+
 static void counter_table_covers_the_struct(void **state)
 {
 	struct vx_eval_counters c;
@@ -303,6 +360,7 @@ int main(void)
 	    cmocka_unit_test(workload_rules),
 	    cmocka_unit_test(nul_byte_and_long_line_refused),
 	    cmocka_unit_test(run_refuses_what_the_profile_lacks),
+	    cmocka_unit_test(allocation_failures_are_clean),
 	    cmocka_unit_test(counter_table_covers_the_struct),
 	};
 
