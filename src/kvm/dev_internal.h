@@ -76,6 +76,17 @@ void vx_dev_vm_put(struct vx_kvm_dev *dev, struct vx_dev_vm *vm);
 int vx_dev_copy_in(const struct vx_kvm_dev *dev, void *dst, const void *user, size_t len);
 int vx_dev_copy_out(const struct vx_kvm_dev *dev, void *user, const void *src, size_t len);
 
+/*
+ * The user address @offset bytes into the struct at @user (offsetof(struct kvm_msrs, entries)
+ * ...).  Plain address arithmetic: a user pointer may have any alignment, as copy_from_user()
+ * takes any, so it is never used as a pointer to the struct (a misaligned struct pointer is
+ * undefined behaviour, C11 6.3.2.3p7; found by fuzz_kvm_ioctl, issue 11).
+ */
+static inline void *vx_dev_user_at(const void *user, size_t offset)
+{
+	return (void *)((uintptr_t)user + offset);
+}
+
 /* One request a descriptor kind takes: its handler returns >= 0 or a negative errno. */
 typedef int (*vx_dev_handler)(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg);
 struct vx_dev_request {

@@ -105,8 +105,8 @@ static int cpuid_out(struct vx_kvm_dev *dev, void *arg, const struct vx_kvm_cpui
 		k = (struct kvm_cpuid_entry2){e[i].function, e[i].index, e[i].flags, e[i].eax,
 					      e[i].ebx,	     e[i].ecx,	 e[i].edx,   {0}};
 		rc = vx_dev_copy_out(
-		    dev, (struct kvm_cpuid_entry2 *)((struct kvm_cpuid2 *)arg)->entries + i, &k,
-		    sizeof(k));
+		    dev, vx_dev_user_at(arg, offsetof(struct kvm_cpuid2, entries) + i * sizeof(k)),
+		    &k, sizeof(k));
 	}
 	return rc;
 }
@@ -147,8 +147,8 @@ static int sys_msr_list(struct vx_kvm_dev *dev, void *arg, bool features)
 		return -EFAULT;
 	if (rc)
 		return rc;
-	return vx_dev_copy_out(dev, ((struct kvm_msr_list *)arg)->indices, idx,
-			       room * sizeof(idx[0]));
+	return vx_dev_copy_out(dev, vx_dev_user_at(arg, offsetof(struct kvm_msr_list, indices)),
+			       idx, room * sizeof(idx[0]));
 }
 
 /* KVM_GET/HAS_DEVICE_ATTR on /dev/kvm (kvm.md §2.2): flags are not checked. */

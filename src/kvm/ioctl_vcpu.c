@@ -35,7 +35,10 @@ static int h_set_cpuid2(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg)
 		return vx_error_set(&dev->last, -E2BIG, "kvm.md §2.5", "nent %u > %u", hdr.nent,
 				    VX_KVM_MAX_CPUID_ENTRIES);
 	for (uint32_t i = 0; !rc && i < hdr.nent; i++) {
-		rc = vx_dev_copy_in(dev, &k, ((struct kvm_cpuid2 *)arg)->entries + i, sizeof(k));
+		rc = vx_dev_copy_in(
+		    dev, &k,
+		    vx_dev_user_at(arg, offsetof(struct kvm_cpuid2, entries) + i * sizeof(k)),
+		    sizeof(k));
 		e[i] = (struct vx_kvm_cpuid_entry){k.function, k.index, k.flags, k.eax,
 						   k.ebx,      k.ecx,	k.edx};
 	}
@@ -58,7 +61,9 @@ static int h_get_cpuid2(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg)
 	for (uint32_t i = 0; !rc && i < n; i++) {
 		k = (struct kvm_cpuid_entry2){e[i].function, e[i].index, e[i].flags, e[i].eax,
 					      e[i].ebx,	     e[i].ecx,	 e[i].edx,   {0}};
-		rc = vx_dev_copy_out(dev, ((struct kvm_cpuid2 *)arg)->entries + i, &k, sizeof(k));
+		rc = vx_dev_copy_out(
+		    dev, vx_dev_user_at(arg, offsetof(struct kvm_cpuid2, entries) + i * sizeof(k)),
+		    &k, sizeof(k));
 	}
 	hdr.nent = n;
 	return rc ? rc : vx_dev_copy_out(dev, arg, &hdr, sizeof(hdr));
@@ -113,7 +118,7 @@ static int msr_io(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg, bool s
 	struct vx_kvm_msr_entry e[MAX_IO_MSRS];
 	struct kvm_msrs hdr;
 	int rc = vx_dev_copy_in(dev, &hdr, arg, sizeof(hdr));
-	struct kvm_msr_entry *user = rc ? NULL : ((struct kvm_msrs *)arg)->entries;
+	void *user = rc ? NULL : vx_dev_user_at(arg, offsetof(struct kvm_msrs, entries));
 
 	if (rc)
 		return rc;
@@ -199,8 +204,8 @@ static int h_get_reg_list(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg
 	if (vx_dev_copy_out(dev, arg, &hdr, sizeof(hdr)))
 		return -EFAULT;
 	return rc ? rc
-		  : vx_dev_copy_out(dev, ((struct kvm_reg_list *)arg)->reg, ids,
-				    room * sizeof(ids[0]));
+		  : vx_dev_copy_out(dev, vx_dev_user_at(arg, offsetof(struct kvm_reg_list, reg)),
+				    ids, room * sizeof(ids[0]));
 }
 
 /* ----------------------------------------------------------------------------------------- */
