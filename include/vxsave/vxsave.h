@@ -19,6 +19,7 @@
  *   vmm.h     VMM tooling: vCPU XSAVE blobs recognised, decoded, validated, converted
  *   vmm_compat.h  vCPU state bundles, Cloud Hypervisor state, restore compatibility, baselines
  *   eval.h    the CET_S designs side by side: workloads, counters, integrity checks
+ *   eval_cost.h  the cost model: counts to time, its constants and their calibration
  */
 #ifndef VXSAVE_VXSAVE_H
 #define VXSAVE_VXSAVE_H
@@ -42,6 +43,7 @@
 #include <vxsave/vmm.h>
 #include <vxsave/vmm_compat.h>
 #include <vxsave/eval.h>
+#include <vxsave/eval_cost.h>
 /* clang-format on */
 
 #endif /* VXSAVE_VXSAVE_H */

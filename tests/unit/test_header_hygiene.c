@@ -36,6 +36,8 @@
 #include <vxsave/vmm_compat.h>
 #include <vxsave/eval.h>
 #include <vxsave/eval.h>
+#include <vxsave/eval_cost.h>
+#include <vxsave/eval_cost.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
 
