@@ -24,5 +24,6 @@ int bench_layout(void);
 int bench_fpu(void);
 int bench_kvm(void);
 int bench_kvm_run(void);
+int bench_eval(void);
 
 #endif

@@ -59,5 +59,6 @@ int main(void)
 	failures += bench_fpu();
 	failures += bench_kvm();
 	failures += bench_kvm_run();
+	failures += bench_eval();
 	return failures ? 1 : 0;
 }
