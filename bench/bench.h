@@ -25,5 +25,6 @@ int bench_fpu(void);
 int bench_kvm(void);
 int bench_kvm_run(void);
 int bench_eval(void);
+int bench_vmm(void);
 
 #endif

@@ -60,5 +60,6 @@ int main(void)
 	failures += bench_kvm();
 	failures += bench_kvm_run();
 	failures += bench_eval();
+	failures += bench_vmm();
 	return failures ? 1 : 0;
 }

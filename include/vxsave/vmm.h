@@ -371,7 +371,7 @@ VX_API uint32_t vx_vmm_guest_cpuid(const struct vx_profile *profile,
 /**
  * struct vx_vmm_validation - would KVM_SET_XSAVE accept the blob on this vCPU?
  * @rc:       what KVM_SET_XSAVE returns on the model vCPU: 0, -EINVAL or -EFAULT (kvm.md §5.3).
- * @report:   every rule that refuses the blob (kvm.md §5.1, §5.3; linux-fpu.md §7.2, §7.3) and
+ * @report:   the rule that refuses the blob (kvm.md §5.1, §5.3; linux-fpu.md §7.2, §7.3) and
  *            notes that do not refuse it: components the guest CPUID does not enable (dropped
  *            by the next KVM_GET_XSAVE, §5.2) or the guest XCR0 leaves out, PKRU left
  *            unchanged without its bit, bytes past uabi_size KVM does not read, a blob that is
@@ -392,10 +392,10 @@ struct vx_vmm_validation {
 
 /**
  * vx_vmm_xsave_validate() - run KVM_SET_XSAVE of @blob's XSAVE area on @vcpu (the kvm layer's
- * own ioctl: the verdict, @out->rc) and, unless VX_VMM_VALIDATE_VERDICT, collect every failing
- * rule with the fpu layer's uABI checks in their all-failures mode.  A blob shorter than
- * uabi_size is refused -EFAULT (KVM reads uabi_size bytes), and its other rules are checked on
- * it padded with zeros.  Returns 0 (the verdict is in @out), or -EINVAL for bad arguments.
+ * own ioctl: the verdict, @out->rc, and the rule it refused with) and, unless
+ * VX_VMM_VALIDATE_VERDICT, add the notes.  A blob shorter than uabi_size is refused -EFAULT
+ * (KVM reads uabi_size bytes).  Returns 0 (the verdict is in @out), or -EINVAL for bad
+ * arguments.
  */
 VX_API int vx_vmm_xsave_validate(struct vx_vmm_vcpu *vcpu, const struct vx_vmm_blob *blob,
 				 unsigned flags, struct vx_vmm_validation *out,
@@ -429,22 +429,34 @@ struct vx_vmm_convert_options {
 
 #define VX_VMM_CONVERT_NOTES 0x1u
 
+/** One piece of a standard result, in offset order: component @id, or a gap (@id 0xFF). */
+struct vx_vmm_piece {
+	uint32_t dst, size;
+	uint8_t id;
+};
+
+#define VX_VMM_PIECE_GAP 0xFFu
+
 /**
  * struct vx_vmm_converter - a conversion prepared once (vx_vmm_converter_init()) and applied to
- * any number of blobs.  Read-only after init.  @from_off/@to_off: standard offsets on each
- * side (0 = none); @from_size/@to_size: CPUID sizes; @user_to/@xss_to: @to's XCR0 and XSS
- * masks; @order: @to's standard components by offset, @norder of them.
+ * any number of blobs; read-only after init.  @opt and @size (0: a compacted result's size
+ * depends on the blob's layout) are the caller's; the rest is the prepared plan:
+ * @from_off/@to_off: standard offsets on each side (0 = none); @from_size/@to_size: CPUID
+ * sizes; @align_*: 64-byte alignment in the compacted form; @user_*, @xss_to: the hosts' XCR0
+ * and XSS masks; @supervisor: the supervisor components (arch.md §2.1); @from_std: components
+ * with a standard place on @from; @movable: components the result can take from either
+ * format; @plan: a standard result's pieces by offset, @nplan of them.
  */
 struct vx_vmm_converter {
 	struct vx_vmm_convert_options opt;
 	uint32_t size;
-	uint64_t user_from, user_to, xss_to;
+	uint64_t user_from, user_to, xss_to, supervisor, from_std, movable;
 	uint32_t mxcsr_mask_to;
 	bool align_from[VX_COMP_LIMIT], align_to[VX_COMP_LIMIT];
 	uint32_t from_off[VX_COMP_LIMIT], to_off[VX_COMP_LIMIT];
 	uint32_t from_size[VX_COMP_LIMIT], to_size[VX_COMP_LIMIT];
-	uint8_t order[VX_COMP_LIMIT];
-	unsigned norder;
+	struct vx_vmm_piece plan[2 * VX_COMP_LIMIT + 1];
+	unsigned nplan;
 };
 
 /**

@@ -13,6 +13,7 @@
 #include "cmd_cpu.h"
 #include "cmd_fpu.h"
 #include "cmd_kvm.h"
+#include "cmd_xsave.h"
 
 const char cli_program_name[] = "vxsave";
 
@@ -31,6 +32,8 @@ static const struct cli_command commands[] = {
 	 cli_cmd_fpu, cli_usage_fpu},
 	{"kvm", "the modelled KVM: caps with reasons, supported CPUID, MSRs; kvm scripts (--real)",
 	 cli_cmd_kvm, cli_usage_kvm},
+	{"xsave", "decode, validate (would KVM_SET_XSAVE take it?) and convert vCPU XSAVE blobs",
+	 cli_cmd_xsave, cli_usage_xsave},
 	{"help", "show the help of vxsave or of one subcommand", cmd_help, usage_help},
 };
 
