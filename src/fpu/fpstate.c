@@ -86,25 +86,23 @@ void vx_fpstate_init_image(const struct vx_fpu_system *system, struct vx_fpstate
 /* ----------------------------------------------------------------------------------------- */
 /* Save and restore                                                                             */
 
-static uint64_t hdr_read(const uint8_t *regs, uint32_t off)
+/*
+ * sys->mask_bytes[k][b]: the bytes of the components whose bits are set in byte value @b of
+ * byte @k of a feature mask (bits 0-23: every xfeature, VX_FPU_XFEATURE_MAX is 20), from the
+ * xstate cache (§2.3).  Filled once at boot.
+ */
+void fpu_fpstate_setup_tables(struct vx_fpu_system *sys)
 {
-	uint64_t v;
+	for (unsigned k = 0; k < 3; k++) {
+		sys->mask_bytes[k][0] = 0;
+		for (unsigned b = 1; b < 256; b++) { /* b's lowest bit, plus b without it */
+			unsigned id = 8 * k + (unsigned)__builtin_ctz(b);
 
-	memcpy(&v, regs + off, sizeof(v));
-	return v;
-}
-
-/* Bytes of the components in @mask (see the top comment). */
-static uint64_t moved_bytes(const struct vx_fpu_system *sys, uint64_t mask)
-{
-	uint64_t bytes = VX_HEADER_SIZE;
-
-	if (mask & (FPU_MASK_SSE | FPU_MASK_YMM))
-		bytes += 8; /* MXCSR, MXCSR_MASK */
-	for (unsigned i = 0; i < VX_FPU_XFEATURE_MAX; i++)
-		if (mask & VX_BIT(i))
-			bytes += sys->xstate[i].size;
-	return bytes;
+			sys->mask_bytes[k][b] =
+			    sys->mask_bytes[k][b & (b - 1)] +
+			    (id < VX_FPU_XFEATURE_MAX ? sys->xstate[id].size : 0);
+		}
+	}
 }
 
 static int exec_event_error(struct vx_error *err, enum vx_insn insn, uint64_t rfbm,
@@ -123,30 +121,43 @@ static int set_cpl(struct vx_cpu *cpu, unsigned cpl, struct vx_event *event)
 	struct vx_cpu_control control;
 
 	vx_cpu_get_control(cpu, &control);
-	if (control.cpl == cpl)
-		return 0;
 	control.cpl = cpl;
 	return vx_cpu_set_control(cpu, &control, event);
+}
+
+/* The CPU's CPL, read once per instruction: the kernel's own saves and restores run at 0. */
+static unsigned cpu_cpl(const struct vx_cpu *cpu)
+{
+	struct vx_cpu_control control;
+
+	vx_cpu_get_control(cpu, &control);
+	return control.cpl;
+}
+
+int fpstate_exec_failed(struct vx_error *err, enum vx_insn insn, uint64_t rfbm, int rc,
+			const struct vx_event *event)
+{
+	if (rc == VX_FAULTED)
+		return exec_event_error(err, insn, rfbm, event);
+	return rc < 0 ? vx_error_set(err, rc, "linux-fpu.md §8.1", "model CPU refused %s",
+				     vx_insn_name(insn))
+		      : 0;
 }
 
 int fpstate_exec(struct vx_cpu *cpu, unsigned cpl, enum vx_insn insn, uint8_t *bytes, size_t size,
 		 uint64_t rfbm, struct vx_error *err)
 {
 	struct vx_memory mem = {bytes, size, (uint64_t)(uintptr_t)bytes};
-	struct vx_cpu_control saved;
+	unsigned saved = cpu_cpl(cpu);
 	struct vx_event event;
 	int rc;
 
-	vx_cpu_get_control(cpu, &saved);
-	if (set_cpl(cpu, cpl, &event) != 0)
+	if (saved != cpl && set_cpl(cpu, cpl, &event) != 0)
 		return exec_event_error(err, insn, rfbm, &event);
 	rc = vx_cpu_exec(cpu, insn, 0, &mem, mem.base, rfbm, &event);
-	set_cpl(cpu, saved.cpl, &event);
-	if (rc == VX_FAULTED)
-		return exec_event_error(err, insn, rfbm, &event);
-	return rc < 0 ? vx_error_set(err, rc, "linux-fpu.md §8.1", "model CPU refused %s",
-				     vx_insn_name(insn))
-		      : 0;
+	if (saved != cpl) /* put the caller's CPL back */
+		set_cpl(cpu, saved, &event);
+	return rc == 0 ? 0 : fpstate_exec_failed(err, insn, rfbm, rc, &event);
 }
 
 /*
@@ -195,38 +206,10 @@ int fpstate_fxrstor(const struct vx_fpu_system *sys, struct vx_cpu *cpu, const u
 	return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXRSTOR64 on the model failed") : 0;
 }
 
-static void count(struct vx_fpu_counters *c, bool save, uint64_t bytes)
-{
-	if (!c)
-		return;
-	if (save) {
-		c->saves++;
-		c->bytes_saved += bytes;
-	} else {
-		c->restores++;
-		c->bytes_restored += bytes;
-	}
-}
-
 int vx_fpstate_save(const struct vx_fpu_system *system, struct vx_cpu *cpu, struct vx_fpstate *fps,
 		    struct vx_fpu_counters *counters, struct vx_error *err)
 {
-	int rc;
-
-	if (fps->is_confidential)
-		return 0; /* firmware saves it (§6) */
-	if (!system->insns.xsave) {
-		rc = fpstate_fxsave(system, cpu, fps->regs);
-		if (rc == 0)
-			count(counters, true, FPU_FXSAVE_SIZE);
-		return rc ? vx_error_set(err, rc, "linux-fpu.md §8.1", "FXSAVE failed") : 0;
-	}
-	/* os_xsave() */
-	rc = fpstate_exec(cpu, 0, system->insns.save, fps->regs, fps->size, fps->xfeatures, err);
-	if (rc == 0)
-		count(counters, true,
-		      moved_bytes(system, hdr_read(fps->regs, VX_XSTATE_BV_OFFSET)));
-	return rc;
+	return fpstate_save_regs(system, cpu, fps, counters, err);
 }
 
 /* xfd_update_state() (§5.1): with dynamic sizing, IA32_XFD := fpstate->xfd before XRSTOR. */
@@ -263,21 +246,8 @@ int vx_fpstate_restore(const struct vx_fpu_system *system, struct vx_cpu *cpu,
 		       struct vx_fpstate *fps, uint64_t mask, struct vx_fpu_counters *counters,
 		       struct vx_error *err)
 {
-	uint64_t rfbm = system->kernel.max_features & mask; /* not fps->xfeatures (§8.3) */
-	int rc;
+	/* No per-CPU cache here: IA32_XFD is read and written only if it differs (§5.1). */
+	int rc = system->insns.xsave ? fpstate_xfd_update(system, cpu, fps->xfd, err) : 0;
 
-	if (!system->insns.xsave) {
-		rc = fpstate_fxrstor(system, cpu, fps->regs, err);
-		if (rc == 0)
-			count(counters, false, FPU_FXSAVE_SIZE);
-		return rc;
-	}
-	rc = fpstate_xfd_update(system, cpu, fps->xfd, err);
-	if (rc || fps->is_confidential) /* firmware restores it, the kernel only syncs XFD (§6) */
-		return rc;
-	rc = fpstate_exec(cpu, 0, system->insns.restore, fps->regs, fps->size, rfbm, err);
-	if (rc == 0)
-		count(counters, false,
-		      moved_bytes(system, rfbm & hdr_read(fps->regs, VX_XSTATE_BV_OFFSET)));
-	return rc;
+	return rc ? rc : fpstate_restore_regs(system, cpu, fps, mask, counters, err);
 }

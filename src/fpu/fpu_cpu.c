@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The machine: N model CPUs programmed by fpu__init_cpu_xstate(), and the per-CPU state of
- * linux-fpu.md §3.5 (fpu_fpregs_owner_ctx, kernel_fpu_allowed, xfd_state).  Every register
- * save and restore of a task goes through here to vx_fpstate_save()/vx_fpstate_restore() on
- * the CPU the task runs on, at CPL0.
+ * linux-fpu.md §3.5 (fpu_fpregs_owner_ctx, kernel_fpu_allowed, xfd_state).  The register
+ * operations on those CPUs (save, restore, XFD, ownership) are in switch.c, beside the context
+ * switch that is their hot path.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -172,77 +172,7 @@ int vx_fpu_percpu_get(const struct vx_fpu_machine *machine, unsigned cpu,
 }
 
 /* ----------------------------------------------------------------------------------------- */
-/* Register operations on a CPU                                                                 */
-
-/* fpu_state_size_dynamic(): the static key is on iff init_fpstate.xfd != 0 (§2.2). */
-bool fpu_state_size_dynamic(const struct vx_fpu_machine *m)
-{
-	return m->sys->init_xfd != 0;
-}
-
-/* xfd_update_state() (§5.1): write IA32_XFD only when the per-CPU cache differs. */
-int fpu_xfd_update_state(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpstate *fps,
-			 struct vx_error *err)
-{
-	struct fpu_percpu *pc = &m->percpu[cpu];
-	struct vx_event event;
-
-	if (!fpu_state_size_dynamic(m) || pc->xfd_state == fps->xfd)
-		return 0;
-	if (vx_cpu_wrmsr(pc->cpu, VX_MSR_IA32_XFD, fps->xfd, &event) != 0)
-		return vx_error_set(err, -EINVAL, "linux-fpu.md §5.1",
-				    "WRMSR IA32_XFD 0x%llx faulted: %s",
-				    (unsigned long long)fps->xfd, event.reason);
-	pc->xfd_state = fps->xfd;
-	return 0;
-}
-
-/* Which object's counters an operation on @fps counts for: the installed guest's or @t's. */
-struct vx_fpu_counters *fpu_counters_for(struct vx_fpu_task *t, const struct vx_fpstate *fps)
-{
-	if (t->active_guest && t->active_guest->fpstate == fps)
-		return &t->active_guest->counters;
-	return &t->counters;
-}
-
-/* save_fpregs_to_fpstate() (§8.1): os_xsave() into the active fpstate on t's CPU. */
-int fpu_save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
-{
-	struct vx_fpu_machine *m = t->machine;
-	struct vx_fpstate *fps = t->fpu.fpstate;
-
-	return vx_fpstate_save(m->sys, m->percpu[t->cpu].cpu, fps, fpu_counters_for(t, fps), err);
-}
-
-/* restore_fpregs_from_fpstate(@fps, @mask) (§8.3): XFD first, then XRSTOR(S). */
-int fpu_restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t mask,
-		       struct vx_error *err)
-{
-	struct vx_fpu_machine *m = t->machine;
-	int rc = fpu_xfd_update_state(m, (unsigned)t->cpu, fps, err);
-
-	if (rc)
-		return rc;
-	rc = vx_fpstate_restore(m->sys, m->percpu[t->cpu].cpu, fps, mask, fpu_counters_for(t, fps),
-				err);
-	if (rc == 0 && fpu_state_size_dynamic(m))
-		m->percpu[t->cpu].xfd_state = fps->xfd;
-	return rc;
-}
-
-/* fpregs_state_valid() (§3.5): owner is this fpu and last_cpu is this CPU. */
-bool fpu_fpregs_state_valid(const struct vx_fpu_task *t, unsigned cpu)
-{
-	return t->machine->percpu[cpu].owner == t && t->fpu.last_cpu == (int)cpu;
-}
-
-/* fpregs_mark_activate(): owner = t, last_cpu = this CPU, TIF_NEED_FPU_LOAD cleared. */
-void fpu_fpregs_activate(struct vx_fpu_task *t)
-{
-	t->machine->percpu[t->cpu].owner = t;
-	t->fpu.last_cpu = t->cpu;
-	t->need_fpu_load = false;
-}
+/* CPL of a machine CPU                                                                         */
 
 int fpu_set_cpl(struct vx_fpu_machine *m, unsigned cpu, unsigned cpl)
 {
@@ -252,12 +182,4 @@ int fpu_set_cpl(struct vx_fpu_machine *m, unsigned cpu, unsigned cpl)
 	vx_cpu_get_control(m->percpu[cpu].cpu, &control);
 	control.cpl = cpl;
 	return vx_cpu_set_control(m->percpu[cpu].cpu, &control, &event) == 0 ? 0 : -EINVAL;
-}
-
-int fpu_running(const struct vx_fpu_task *t, struct vx_error *err)
-{
-	if (t->cpu >= 0)
-		return 0;
-	return vx_error_set(err, -ESRCH, "linux-fpu.md §8.3", "task %u is not running on any CPU",
-			    t->id);
 }

@@ -29,6 +29,38 @@
 /* sizeof(struct xregs_state): legacy region + header (§2.4). */
 #define FPU_XREGS_SIZE 576u
 
+/*
+ * A uABI copy layout (uabi.c), derived once from the xstate cache (§2.3) for the kernel images
+ * of one XCOMP_BV: where each component sits in the image, the extended user components in
+ * standard-offset order, and runs of components contiguous in both formats - so a conversion
+ * is a walk over a few runs and one memcpy() each, not an offset computation per component.
+ */
+#define FPU_UABI_LAYOUTS 5
+
+struct fpu_uabi_segment {
+	uint32_t std, size, image; /* image: VX_FPU_NO_OFFSET when the image lacks it */
+	unsigned id;
+};
+
+/* Components whose standard and image ranges both continue each other: one copy. */
+struct fpu_uabi_run {
+	uint64_t mask;		   /* the components */
+	uint32_t std, image, size; /* [std, std + size) in the buffer, from image */
+	uint32_t image_end;	   /* image + size: the image bytes it needs (UINT32_MAX: none) */
+	unsigned first, count;	   /* their segments (standard order runs only) */
+};
+
+struct fpu_uabi_layout {
+	uint64_t xcomp_bv; /* of the images it describes; 0 for the standard format */
+	bool overlap;	   /* two standard ranges overlap (APX/MPX; the boot refuses that) */
+	bool joins_base;   /* the first standard run sits at 576 in both formats */
+	uint32_t image[VX_FPU_XFEATURE_MAX];
+	unsigned nseg, nstd, nid;
+	struct fpu_uabi_segment seg[VX_FPU_XFEATURE_MAX];
+	struct fpu_uabi_run std_runs[VX_FPU_XFEATURE_MAX]; /* the segments grouped: kernel → uABI */
+	struct fpu_uabi_run id_runs[VX_FPU_XFEATURE_MAX]; /* by feature number: uABI → kernel */
+};
+
 struct vx_fpu_system {
 	struct vx_profile profile;
 	struct vx_fpu_config config;
@@ -61,6 +93,15 @@ struct vx_fpu_system {
 
 	unsigned log_count;
 	struct vx_fpu_log_line log[FPU_LOG_LINES];
+
+	/* Derived at boot for the hot paths (issue 7): uABI layouts of the usual fpstates and
+	 * the standard ends of feature-mask bytes (uabi.c), and the bytes the components of each
+	 * byte of a feature mask take (the save/restore counters, fpstate.c).  Zero when XSAVE
+	 * is off. */
+	unsigned uabi_layout_count;
+	struct fpu_uabi_layout uabi_layouts[FPU_UABI_LAYOUTS];
+	uint32_t uabi_end[3][256]; /* the furthest standard end of a mask byte's components */
+	uint32_t mask_bytes[3][256];
 };
 
 /* features.c: the per-xfeature table and the design table. */
@@ -72,6 +113,10 @@ uint32_t fpu_xfeature_struct_size(unsigned id);
 /* xstate.c: the per-component cache and the sizes computed from it. */
 void fpu_setup_xstate_cache(struct vx_fpu_system *sys);
 bool fpu_check_xstate_against_struct(struct vx_fpu_system *sys, unsigned id);
+
+/* fpstate.c, uabi.c: the derived tables above, filled once XSAVE is enabled. */
+void fpu_fpstate_setup_tables(struct vx_fpu_system *sys);
+void fpu_uabi_setup_layouts(struct vx_fpu_system *sys);
 
 /* init_fpstate.c */
 int fpu_setup_init_fpu_buf(struct vx_fpu_system *sys, struct vx_error *err);

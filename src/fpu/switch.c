@@ -3,11 +3,114 @@
  * The lazy FPU context switch (linux-fpu.md §8.2, §8.3) and the other paths that move
  * registers: kernel_fpu_begin/end and fpu__clear_user_states() (§8.4).  PKRU is not restored
  * by XRSTOR (§8.3): it is switched eagerly with thread.pkru, as switch_to() does.
+ *
+ * Every register save and restore of a task goes through the per-CPU operations below to the
+ * fpstate layer's save and restore (fpstate_internal.h) on the CPU the task runs on, at CPL0.
+ * They live in this file, as static bodies the fpu_* functions of task_internal.h wrap, so
+ * that schedule + return to user compile into one path down to the model CPU: a switch is two
+ * model instructions, and the bench holds the framework to 1.2x of them (bench/bench_fpu.c).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "fpstate_internal.h"
 #include "task_internal.h"
+
+/* ----------------------------------------------------------------------------------------- */
+/* Register operations on a CPU                                                                 */
+
+/* fpu_state_size_dynamic(): the static key is on iff init_fpstate.xfd != 0 (§2.2). */
+bool fpu_state_size_dynamic(const struct vx_fpu_machine *m)
+{
+	return m->sys->init_xfd != 0;
+}
+
+/* xfd_update_state() (§5.1): write IA32_XFD only when the per-CPU cache differs. */
+int fpu_xfd_update_state(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpstate *fps,
+			 struct vx_error *err)
+{
+	struct fpu_percpu *pc = &m->percpu[cpu];
+	struct vx_event event;
+
+	if (!fpu_state_size_dynamic(m) || pc->xfd_state == fps->xfd)
+		return 0;
+	if (vx_cpu_wrmsr(pc->cpu, VX_MSR_IA32_XFD, fps->xfd, &event) != 0)
+		return vx_error_set(err, -EINVAL, "linux-fpu.md §5.1",
+				    "WRMSR IA32_XFD 0x%llx faulted: %s",
+				    (unsigned long long)fps->xfd, event.reason);
+	pc->xfd_state = fps->xfd;
+	return 0;
+}
+
+/* Which object's counters an operation on @fps counts for: the installed guest's or @t's. */
+struct vx_fpu_counters *fpu_counters_for(struct vx_fpu_task *t, const struct vx_fpstate *fps)
+{
+	if (t->active_guest && t->active_guest->fpstate == fps)
+		return &t->active_guest->counters;
+	return &t->counters;
+}
+
+/* save_fpregs_to_fpstate() (§8.1): os_xsave() into the active fpstate on t's CPU. */
+static int save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
+{
+	struct vx_fpu_machine *m = t->machine;
+	struct vx_fpstate *fps = t->fpu.fpstate;
+
+	return fpstate_save_regs(m->sys, m->percpu[t->cpu].cpu, fps, fpu_counters_for(t, fps), err);
+}
+
+int fpu_save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
+{
+	return save_fpregs(t, err);
+}
+
+/*
+ * restore_fpregs_from_fpstate(@fps, @mask) (§8.3): XFD first, through the per-CPU cache as
+ * xfd_update_state() does (§5.1), then XRSTOR(S) - without vx_fpstate_restore()'s own RDMSR of
+ * IA32_XFD, which the cache makes redundant.
+ */
+static int restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t mask,
+			  struct vx_error *err)
+{
+	struct vx_fpu_machine *m = t->machine;
+	int rc = fpu_xfd_update_state(m, (unsigned)t->cpu, fps, err);
+
+	if (rc)
+		return rc;
+	rc = fpstate_restore_regs(m->sys, m->percpu[t->cpu].cpu, fps, mask,
+				  fpu_counters_for(t, fps), err);
+	if (rc == 0 && fpu_state_size_dynamic(m))
+		m->percpu[t->cpu].xfd_state = fps->xfd;
+	return rc;
+}
+
+int fpu_restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t mask,
+		       struct vx_error *err)
+{
+	return restore_fpregs(t, fps, mask, err);
+}
+
+/* fpregs_state_valid() (§3.5): owner is this fpu and last_cpu is this CPU. */
+bool fpu_fpregs_state_valid(const struct vx_fpu_task *t, unsigned cpu)
+{
+	return t->machine->percpu[cpu].owner == t && t->fpu.last_cpu == (int)cpu;
+}
+
+/* fpregs_mark_activate(): owner = t, last_cpu = this CPU, TIF_NEED_FPU_LOAD cleared. */
+void fpu_fpregs_activate(struct vx_fpu_task *t)
+{
+	t->machine->percpu[t->cpu].owner = t;
+	t->fpu.last_cpu = t->cpu;
+	t->need_fpu_load = false;
+}
+
+int fpu_running(const struct vx_fpu_task *t, struct vx_error *err)
+{
+	if (t->cpu >= 0)
+		return 0;
+	return vx_error_set(err, -ESRCH, "linux-fpu.md §8.3", "task %u is not running on any CPU",
+			    t->id);
+}
 
 /* ----------------------------------------------------------------------------------------- */
 /* PKRU, switched eagerly                                                                       */
@@ -24,12 +127,25 @@ static void pkru_save(struct vx_fpu_task *t, unsigned cpu)
 		vx_cpu_get_reg(t->machine->percpu[cpu].cpu, t->machine->pkru_reg, &t->pkru, 4);
 }
 
-/* WRPKRU of @value on @cpu (kernel mode). */
-static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, uint32_t value)
+/*
+ * WRPKRU of @value on @cpu (kernel mode), skipped when the CPU already holds it, as the
+ * kernel's write_pkru() and x86_pkru_load() do - WRPKRU costs more than RDPKRU (§8.3: PKRU is
+ * switched eagerly).  @known is the task that just left @cpu, whose thread.pkru was read from
+ * it a moment ago (x86_pkru_load() compares with that), or NULL: then RDPKRU.
+ */
+static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpu_task *known,
+		       uint32_t value)
 {
 	struct vx_event event;
+	uint32_t current = 0;
 
-	if (has_pkru(m))
+	if (!has_pkru(m))
+		return;
+	if (known)
+		current = known->pkru;
+	else
+		vx_cpu_get_reg(m->percpu[cpu].cpu, m->pkru_reg, &current, 4);
+	if (current != value)
 		vx_cpu_set_reg(m->percpu[cpu].cpu, m->pkru_reg, &value, 4, &event);
 }
 
@@ -40,13 +156,13 @@ static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, uint32_t value)
  * switch_fpu(old) (§8.2): unless TIF_NEED_FPU_LOAD, save the registers into the active fpstate
  * and remember this CPU in last_cpu; the owner stays, for the "nobody else used it" fast path.
  */
-int fpu_switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
+static int switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
 {
 	int rc;
 
 	if (old->need_fpu_load)
 		return 0;
-	rc = fpu_save_fpregs(old, err);
+	rc = save_fpregs(old, err);
 	if (rc)
 		return rc;
 	old->need_fpu_load = true;
@@ -54,11 +170,16 @@ int fpu_switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
 	return 0;
 }
 
+int fpu_switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
+{
+	return switch_fpu(old, err);
+}
+
 /* The task leaves its CPU, which becomes idle. */
-int fpu_task_deschedule(struct vx_fpu_task *t, struct vx_error *err)
+static int deschedule(struct vx_fpu_task *t, struct vx_error *err)
 {
 	unsigned cpu = (unsigned)t->cpu;
-	int rc = fpu_switch_fpu(t, err);
+	int rc = switch_fpu(t, err);
 
 	if (rc)
 		return rc;
@@ -68,23 +189,33 @@ int fpu_task_deschedule(struct vx_fpu_task *t, struct vx_error *err)
 	return 0;
 }
 
+int fpu_task_deschedule(struct vx_fpu_task *t, struct vx_error *err)
+{
+	return deschedule(t, err);
+}
+
 /*
  * fpregs_restore_userregs() (§8.3): when the registers are not this task's on this CPU,
  * restore the active fpstate with kernel max ∩ FPSTATE (components it cannot use go to init),
  * XFD first; then owner/last_cpu; TIF_NEED_FPU_LOAD always cleared.
  */
-int fpu_fpregs_restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
+static int restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
 {
 	if (!t->need_fpu_load)
 		return 0;
 	if (!fpu_fpregs_state_valid(t, (unsigned)t->cpu)) {
-		int rc = fpu_restore_fpregs(t, t->fpu.fpstate, t->machine->sys->masks.fpstate, err);
+		int rc = restore_fpregs(t, t->fpu.fpstate, t->machine->sys->masks.fpstate, err);
 
 		if (rc)
 			return rc;
 	}
 	fpu_fpregs_activate(t);
 	return 0;
+}
+
+int fpu_fpregs_restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
+{
+	return restore_userregs(t, err);
 }
 
 int vx_fpu_task_return_to_user(struct vx_fpu_task *task, struct vx_error *err)
@@ -97,7 +228,7 @@ int vx_fpu_task_return_to_user(struct vx_fpu_task *task, struct vx_error *err)
 		return vx_error_set(err, -EBUSY, "linux-fpu.md §6",
 				    "task %u is inside KVM_RUN with a guest fpstate installed",
 				    task->id);
-	return fpu_fpregs_restore_userregs(task, err);
+	return restore_userregs(task, err);
 }
 
 static int check_cpu(const struct vx_fpu_machine *m, unsigned cpu, struct vx_error *err)
@@ -110,19 +241,21 @@ static int check_cpu(const struct vx_fpu_machine *m, unsigned cpu, struct vx_err
 int vx_fpu_task_schedule(struct vx_fpu_task *task, unsigned cpu, struct vx_error *err)
 {
 	struct vx_fpu_machine *m = task->machine;
+	struct vx_fpu_task *prev;
 	struct fpu_percpu *pc;
 	int rc = check_cpu(m, cpu, err);
 
 	if (rc || task->cpu == (int)cpu)
 		return rc;
-	if (task->cpu >= 0 && (rc = fpu_task_deschedule(task, err)) != 0)
+	if (task->cpu >= 0 && (rc = deschedule(task, err)) != 0)
 		return rc;
 	pc = &m->percpu[cpu];
-	if (pc->current && (rc = fpu_task_deschedule(pc->current, err)) != 0)
+	prev = pc->current;
+	if (prev && (rc = deschedule(prev, err)) != 0)
 		return rc;
 	pc->current = task;
 	task->cpu = (int)cpu;
-	pkru_write(m, cpu, task->pkru);
+	pkru_write(m, cpu, prev, task->pkru); /* prev->pkru: RDPKRU of the deschedule */
 	return 0;
 }
 
@@ -132,7 +265,7 @@ int vx_fpu_cpu_idle(struct vx_fpu_machine *machine, unsigned cpu, struct vx_erro
 
 	if (rc || !machine->percpu[cpu].current)
 		return rc;
-	return fpu_task_deschedule(machine->percpu[cpu].current, err);
+	return deschedule(machine->percpu[cpu].current, err);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -163,7 +296,7 @@ int vx_fpu_kernel_fpu_begin(struct vx_fpu_machine *machine, unsigned cpu, unsign
 		return fpu_warn(machine, err, -EBUSY, "linux-fpu.md §8.4",
 				"kernel_fpu_begin() with !irq_fpu_usable(): already in use");
 	if (pc->current && !pc->current->need_fpu_load) {
-		rc = fpu_save_fpregs(pc->current, err);
+		rc = save_fpregs(pc->current, err);
 		if (rc)
 			return rc;
 		pc->current->need_fpu_load = true;
@@ -218,7 +351,7 @@ int vx_fpu_task_clear_user_states(struct vx_fpu_task *task, struct vx_error *err
 		return rc;
 	/* Supervisor states must be current's before the user part is reset. */
 	if (supervisor && !fpu_fpregs_state_valid(task, (unsigned)task->cpu))
-		rc = fpu_restore_fpregs(task, task->fpu.fpstate, supervisor, err);
+		rc = restore_fpregs(task, task->fpu.fpstate, supervisor, err);
 	/* 6.18-rc4 "Ensure XFD state on signal delivery" (§8.4, test expectation 63). */
 	if (rc == 0)
 		rc = fpu_xfd_update_state(m, (unsigned)task->cpu, task->fpu.fpstate, err);
@@ -228,6 +361,6 @@ int vx_fpu_task_clear_user_states(struct vx_fpu_task *task, struct vx_error *err
 		return rc;
 	fpu_fpregs_activate(task);
 	task->pkru = FPU_INIT_PKRU;
-	pkru_write(m, (unsigned)task->cpu, FPU_INIT_PKRU);
+	pkru_write(m, (unsigned)task->cpu, NULL, FPU_INIT_PKRU);
 	return 0;
 }

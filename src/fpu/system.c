@@ -306,6 +306,15 @@ static int init_fpu_buf(struct vx_fpu_system *sys, struct vx_error *err)
 	return fpu_setup_init_fpu_buf(sys, err);
 }
 
+/* Tables derived from the cache for the switch and uABI paths (fpstate.c, uabi.c; issue 7). */
+static int derive_tables(struct vx_fpu_system *sys, struct vx_error *err)
+{
+	(void)err;
+	fpu_fpstate_setup_tables(sys);
+	fpu_uabi_setup_layouts(sys);
+	return 0;
+}
+
 /* Step 18: offsets, sizes and the "Enabled xstate features" line. */
 static int log_enabled(struct vx_fpu_system *sys, struct vx_error *err)
 {
@@ -339,6 +348,7 @@ static const struct boot_step boot_steps[] = {
     {"linux-fpu.md §2.4", assign_sizes, NULL, 0},
     {"linux-fpu.md §2.2 step 16", NULL, init_buffer_too_small, VX_FPU_XSAVE_DISABLED_INIT_BUFFER},
     {"linux-fpu.md §2.2 step 17", init_fpu_buf, NULL, 0},
+    {"linux-fpu.md §2.3", derive_tables, NULL, 0},
     {"linux-fpu.md §2.2 step 18", log_enabled, NULL, 0},
 };
 
