@@ -53,6 +53,9 @@ struct vx_kvm_dev;
  * @sysfs_module: where the modules are listed ("/sys/module"; tests point it elsewhere).
  * @guest:    a guest program file (vx_kvm_guest_program_parse()) every vCPU runs on KVM_RUN;
  *            NULL: KVM_RUN fails with ENOEXEC unless a run hook is set.
+ * @host_profile: a profile already parsed, copied at creation and booted instead of reading
+ *            @profile (its name becomes the profile name); for programs that create many
+ *            contexts on one host (fuzzers, tests), which then skip parsing it each time.
  */
 struct vx_kvm_dev_options {
 	const char *profile;
@@ -62,6 +65,7 @@ struct vx_kvm_dev_options {
 	bool safe_copy;
 	const char *sysfs_module;
 	const char *guest;
+	const struct vx_profile *host_profile;
 };
 
 /** Defaults: live host, guest-only, detect the flavour, 2 CPUs, no safe_copy. */

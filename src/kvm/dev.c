@@ -145,6 +145,13 @@ static int load_profile(struct vx_kvm_dev *dev, struct vx_error *err)
 	size_t len = 0;
 	int rc;
 
+	/* A profile the caller parsed: copied, no pointer kept past creation. */
+	if (dev->opts.host_profile) {
+		dev->profile = *dev->opts.host_profile;
+		dev->opts.host_profile = NULL;
+		snprintf(dev->profile_name, sizeof(dev->profile_name), "%s", dev->profile.name);
+		return 0;
+	}
 	if (!name) {
 		snprintf(dev->profile_name, sizeof(dev->profile_name), "host");
 		return vx_profile_from_host(&dev->profile, err);

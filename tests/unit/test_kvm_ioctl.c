@@ -600,6 +600,39 @@ static void pvm_sparse(void **state)
 	vx_kvm_dev_destroy(svm);
 }
 
+/* A profile the caller parsed boots the same host as its name, and is copied (kvm_ioctl.h
+ * @host_profile): the caller's copy may go away right after creation. */
+static void host_profile_is_copied(void **state)
+{
+	static union cpuid_buf a, b;
+	struct vx_kvm_dev *by_name = dev_up("zen4", VX_KVM_SVM, VX_KVM_CET_KVM_EAGER);
+	struct vx_kvm_dev_options o;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_kvm_dev *dev = NULL;
+	struct vx_profile *p = malloc(sizeof(*p));
+	int sa, sb;
+
+	(void)state;
+	assert_int_equal(vx_profile_builtin(p, "zen4", &err), 0);
+	vx_kvm_dev_options_init(&o);
+	o.profile = "sapphire-rapids"; /* not read: the parsed profile wins */
+	o.host_profile = p;
+	o.flavour = VX_KVM_SVM;
+	o.design = VX_KVM_CET_KVM_EAGER;
+	assert_int_equal(vx_kvm_dev_create(&o, &dev, &err), 0);
+	memset(p, 0xA5, sizeof(*p));
+	free(p);
+	assert_string_equal(vx_kvm_dev_profile_name(dev), "zen4");
+	sa = vx_kvm_dev_open(by_name, O_RDWR);
+	sb = vx_kvm_dev_open(dev, O_RDWR);
+	a.hdr.nent = b.hdr.nent = 256;
+	assert_int_equal(kio(by_name, sa, KVM_GET_SUPPORTED_CPUID, &a), 0);
+	assert_int_equal(kio(dev, sb, KVM_GET_SUPPORTED_CPUID, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a.hdr) + a.nent * sizeof(a.e[0]));
+	vx_kvm_dev_destroy(dev);
+	vx_kvm_dev_destroy(by_name);
+}
+
 /* ioctl @req with @arg at an aligned address and with a copy of its first @in bytes at an odd
  * one: the same result and the same first @out bytes afterwards. */
 static void same_at_odd(struct vx_kvm_dev *dev, int fd, unsigned long req, void *arg, size_t in,
@@ -682,6 +715,7 @@ int main(void)
 	    cmocka_unit_test(pvm_override),
 	    cmocka_unit_test(pvm_sparse),
 	    cmocka_unit_test(any_alignment),
+	    cmocka_unit_test(host_profile_is_copied),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
