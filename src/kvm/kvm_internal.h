@@ -33,10 +33,11 @@ struct vx_kvm {
 	const struct vx_profile *profile; /* the host CPU (the fpu system's copy) */
 	const struct vx_platform *platform;
 	struct vx_kvm_host host;
-	uint32_t caps[VX_KVM_NR_WORDS]; /* kvm_cpu_caps */
-	uint64_t supported_xcr0;	/* kvm_caps.supported_xcr0 */
-	uint64_t supported_xss;		/* kvm_caps.supported_xss */
-	struct vx_kvm_vm *vms;		/* list, newest first */
+	uint32_t caps[VX_KVM_NR_WORDS];	    /* kvm_cpu_caps */
+	uint64_t supported_xcr0;	    /* kvm_caps.supported_xcr0 */
+	uint64_t supported_xss;		    /* kvm_caps.supported_xss */
+	struct vx_kvm_vm *vms;		    /* list, newest first */
+	const struct vx_reg_info *pkru_reg; /* "pkru", for the VM entry/exit switch (run.c) */
 	/* kvm-user-return: the vCPU whose PL0-2_SSP are in each CPU's MSRs, until that CPU's
 	 * user-return notifier restores the host's (run.c). */
 	struct vx_kvm_vcpu *ur_owner[64];

@@ -299,6 +299,7 @@ int vx_kvm_create(struct vx_fpu_machine *machine, const struct vx_kvm_options *o
 	kvm->fpu = sys;
 	kvm->profile = vx_fpu_system_profile(sys);
 	kvm->platform = pf;
+	kvm->pkru_reg = vx_reg_lookup("pkru");
 	rc = read_host(kvm, err);
 	if (rc) {
 		pf->free(pf->ctx, kvm);

@@ -130,9 +130,10 @@ struct guest_ctx {
 	struct vx_cpu_memory scratch_memory;
 };
 
-static const struct vx_reg_info *pkru_reg(void)
+/* Looked up once per module (vx_kvm_create): the entry/exit path uses it on every op. */
+static const struct vx_reg_info *pkru_reg(const struct guest_ctx *g)
 {
-	return vx_reg_lookup("pkru");
+	return g->vcpu->vm->kvm->pkru_reg;
 }
 
 static bool vmcs_has_cet(const struct vx_kvm_vcpu *v)
@@ -232,14 +233,14 @@ static void xstate_entry(struct guest_ctx *g, unsigned cpl)
 
 	g->host_xcr0 = vx_cpu_xcr0(g->cpu);
 	host_msr(g->cpu, VX_MSR_READ, VX_MSR_IA32_XSS, &g->host_xss);
-	(void)vx_cpu_get_reg(g->cpu, pkru_reg(), &g->host_pkru, 4);
+	(void)vx_cpu_get_reg(g->cpu, pkru_reg(g), &g->host_pkru, 4);
 	if (!guest_xstate(g, cpl) || !(v->cr4 & VX_CR4_OSXSAVE))
 		return;
 	load_xcr0(g->cpu, v->xcr0);
 	if (vx_kvm_vcpu_cap_has(v, VX_KF_XSAVES) && xss != g->host_xss)
 		host_msr(g->cpu, VX_MSR_WRITE, VX_MSR_IA32_XSS, &xss);
 	if (v->cr4 & VX_CR4_PKE)
-		(void)vx_cpu_set_reg(g->cpu, pkru_reg(), &pkru, 4, NULL);
+		(void)vx_cpu_set_reg(g->cpu, pkru_reg(g), &pkru, 4, NULL);
 }
 
 static void xstate_exit(struct guest_ctx *g)
@@ -247,8 +248,8 @@ static void xstate_exit(struct guest_ctx *g)
 	struct vx_kvm_vcpu *v = g->vcpu;
 
 	if (v->cr4 & VX_CR4_PKE)
-		(void)vx_cpu_get_reg(g->cpu, pkru_reg(), &v->pkru, 4);
-	(void)vx_cpu_set_reg(g->cpu, pkru_reg(), &g->host_pkru, 4, NULL);
+		(void)vx_cpu_get_reg(g->cpu, pkru_reg(g), &v->pkru, 4);
+	(void)vx_cpu_set_reg(g->cpu, pkru_reg(g), &g->host_pkru, 4, NULL);
 	load_xcr0(g->cpu, g->host_xcr0);
 	host_msr(g->cpu, VX_MSR_WRITE, VX_MSR_IA32_XSS, &g->host_xss);
 }
@@ -613,7 +614,8 @@ static bool emulated_move(const struct vx_kvm_guest_op *op)
  */
 static bool pvm_emulator_stops(const struct guest_ctx *g, const struct vx_kvm_guest_op *op)
 {
-	if (op->cpl != 0 || !(g->vcpu->vm->kvm->opts.quirks & VX_BIT(VX_KVM_QUIRK_PVM_CPL0_EMULATED)))
+	if (op->cpl != 0 ||
+	    !(g->vcpu->vm->kvm->opts.quirks & VX_BIT(VX_KVM_QUIRK_PVM_CPL0_EMULATED)))
 		return false;
 	switch (op->op) {
 	case VX_KVM_GOP_XGETBV:
