@@ -10,6 +10,8 @@
  *    KVM_CREATE_VM, KVM_CREATE_VCPU, KVM_GET_SUPPORTED_CPUID fed to KVM_SET_CPUID2, the MSR
  *    lists, KVM_GET/SET_MSRS of XSS and XFD, KVM_SET_XCRS, KVM_GET_XSAVE2 fed to KVM_SET_XSAVE,
  *    KVM_RUN of a small guest, a close and a call on the closed descriptor.
+ *  - vmm_state: bundles captured from the model's /dev/kvm (vx_vmm_capture) on several hosts,
+ *    written by vx_vmm_bundle_format.
  *
  * Text targets (cpuid_dump, script, guest_program) take their seeds from the tree's fixtures,
  * examples and profiles (docs/robustness.md).
@@ -22,11 +24,12 @@
 
 #include <vxsave/fpstate.h>
 #include <vxsave/kvm.h>
+#include <vxsave/vmm_compat.h>
 
 #include "fuzz_kvm_ioctl.h"
 
 struct out {
-	uint8_t bytes[1u << 16];
+	uint8_t bytes[1u << 20];
 	size_t len;
 };
 
@@ -90,8 +93,9 @@ static void uabi_seed(const char *dir, unsigned p, unsigned design)
 			       fps->user_size, &err) != 0)
 		goto out;
 	for (uint8_t entry = 0; entry < 4; entry++) {
-		struct out o = {.len = 0};
+		static struct out o;
 
+		o.len = 0;
 		put8(&o, (uint8_t)p);
 		put8(&o, (uint8_t)(design | (entry >= 2 ? 0x10 : 0)));
 		put8(&o, entry);
@@ -191,10 +195,11 @@ static void vmm_sequence(struct out *o)
 static void ioctl_seed(const char *dir, const char *profile, unsigned design, unsigned flavour)
 {
 	static const char guest[] = "mov-cr4 0x40000\nxsetbv 0 0x7\nout 0x3f8 65\nuse amx\nhlt\n";
-	struct out o = {.len = 0};
+	static struct out o;
 	char name[96];
 	unsigned p = 0;
 
+	o.len = 0;
 	for (unsigned i = 0; i < vx_builtin_profile_count(); i++)
 		if (strcmp(vx_builtin_profile_name(i), profile) == 0)
 			p = i;
@@ -207,6 +212,61 @@ static void ioctl_seed(const char *dir, const char *profile, unsigned design, un
 		 vx_kvm_cet_design_name((enum vx_kvm_cet_design)design),
 		 flavour == 3 ? "vendor" : vx_kvm_flavour_name((enum vx_kvm_flavour)flavour));
 	save(dir, name, &o);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* vmm_state                                                                                    */
+
+static int model_prctl(void *ctx, int option, unsigned long arg)
+{
+	return vx_kvm_dev_arch_prctl(ctx, option, arg);
+}
+
+static void bundle_seed(const char *dir, const char *profile, int flavour, bool amx)
+{
+	static struct vx_vmm_bundle b;
+	static char text[1u << 20];
+	struct vx_kvm_dev_options o;
+	struct vx_vmm_capture_options c;
+	struct vx_kvm_backend backend;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_kvm_dev *dev = NULL;
+	struct vx_profile p;
+	struct out *seed = malloc(sizeof(*seed));
+	char name[96];
+	size_t n;
+
+	vx_kvm_dev_options_init(&o);
+	o.profile = profile;
+	o.flavour = flavour;
+	if (vx_profile_builtin(&p, profile, &err) != 0 || vx_kvm_dev_create(&o, &dev, &err) != 0) {
+		fprintf(stderr, "%s: %s\n", profile, err.reason);
+		exit(1);
+	}
+	vx_kvm_backend_model(&backend, dev);
+	vx_vmm_capture_options_init(&c);
+	c.backend = &backend;
+	c.origin = "fuzz_gen_seeds: vx_vmm_capture on the model";
+	c.arch_prctl = model_prctl;
+	c.prctl_ctx = dev;
+	c.host = &p;
+	c.host_by_name = true;
+	c.flavour = flavour;
+	c.design = VX_KVM_CET_GUEST_ONLY;
+	c.guest_perm_amx = amx;
+	c.seed = 0x5eed;
+	vx_vmm_bundle_init(&b);
+	if (vx_vmm_capture(&c, &b, &err) != 0) {
+		fprintf(stderr, "capture on %s: %s\n", profile, err.reason);
+		exit(1);
+	}
+	n = vx_vmm_bundle_format(&b, text, sizeof(text));
+	seed->len = 0;
+	put(seed, text, n);
+	snprintf(name, sizeof(name), "bundle-%s%s", profile, amx ? "-amx" : "");
+	save(dir, name, seed);
+	free(seed);
+	vx_kvm_dev_destroy(dev);
 }
 
 int main(int argc, char **argv)
@@ -231,5 +291,10 @@ int main(int argc, char **argv)
 	ioctl_seed(dir, "zen5", VX_KVM_CET_KVM_USER_RETURN, VX_KVM_PVM);
 	ioctl_seed(dir, "future-intel-apx", VX_KVM_CET_UNSUPPORTED, 3);
 	ioctl_seed(dir, "skylake-server", VX_KVM_CET_GUEST_ONLY, VX_KVM_PVM);
+	snprintf(dir, sizeof(dir), "%s/vmm_state", argv[1]);
+	mkdir(dir, 0755);
+	bundle_seed(dir, "sapphire-rapids", VX_KVM_VMX, true);
+	bundle_seed(dir, "zen4", VX_KVM_SVM, false);
+	bundle_seed(dir, "skylake-server", VX_KVM_PVM, false);
 	return 0;
 }

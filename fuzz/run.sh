@@ -28,6 +28,7 @@ mkdir -p "$work/corpus/$name" "$work/artifacts/$name"
 # 11008 bytes), a profile dump, a script; everything else is 4096.
 case "$name" in
 uabi | kvm_ioctl | cpuid_dump | xsave_blob) max_len=16384 ;;
+vmm_state) max_len=65536 ;;
 script) max_len=8192 ;;
 *) max_len=4096 ;;
 esac
