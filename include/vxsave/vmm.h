@@ -365,13 +365,13 @@ VX_API uint32_t vx_vmm_guest_cpuid(const struct vx_profile *profile,
 /* ----------------------------------------------------------------------------------------- */
 /* Validation (validate.c)                                                                      */
 
-/** Validation flag: the verdict only (@report gets the first refusal alone, no notes). */
+/** Validation flag: the verdict only (@report gets the ioctl's refusal alone, no notes). */
 #define VX_VMM_VALIDATE_VERDICT 0x1u
 
 /**
  * struct vx_vmm_validation - would KVM_SET_XSAVE accept the blob on this vCPU?
  * @rc:       what KVM_SET_XSAVE returns on the model vCPU: 0, -EINVAL or -EFAULT (kvm.md §5.3).
- * @report:   the rule that refuses the blob (kvm.md §5.1, §5.3; linux-fpu.md §7.2, §7.3) and
+ * @report:   every rule that refuses the blob (kvm.md §5.1, §5.3; linux-fpu.md §7.2, §7.3) and
  *            notes that do not refuse it: components the guest CPUID does not enable (dropped
  *            by the next KVM_GET_XSAVE, §5.2) or the guest XCR0 leaves out, PKRU left
  *            unchanged without its bit, bytes past uabi_size KVM does not read, a blob that is
@@ -392,9 +392,10 @@ struct vx_vmm_validation {
 
 /**
  * vx_vmm_xsave_validate() - run KVM_SET_XSAVE of @blob's XSAVE area on @vcpu (the kvm layer's
- * own ioctl: the verdict, @out->rc, and the rule it refused with) and, unless
- * VX_VMM_VALIDATE_VERDICT, add the notes.  A blob shorter than uabi_size is refused -EFAULT
- * (KVM reads uabi_size bytes).  Returns 0 (the verdict is in @out), or -EINVAL for bad
+ * own ioctl: the verdict, @out->rc) and, unless VX_VMM_VALIDATE_VERDICT, collect every failing
+ * rule with the fpu layer's uABI checks in their all-failures mode, then the notes.  A blob
+ * shorter than uabi_size is refused -EFAULT (KVM reads uabi_size bytes), and its other rules
+ * are checked on it padded with zeros.  Returns 0 (the verdict is in @out), or -EINVAL for bad
  * arguments.
  */
 VX_API int vx_vmm_xsave_validate(struct vx_vmm_vcpu *vcpu, const struct vx_vmm_blob *blob,

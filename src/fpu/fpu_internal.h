@@ -118,6 +118,19 @@ bool fpu_check_xstate_against_struct(struct vx_fpu_system *sys, unsigned id);
 void fpu_fpstate_setup_tables(struct vx_fpu_system *sys);
 void fpu_uabi_setup_layouts(struct vx_fpu_system *sys);
 
+/*
+ * uabi.c: every failing rule of KVM_SET_XSAVE's checks on @buf (§7.3 against @xcr0, then §7.2
+ * against @fps), each passed to @sink in the kernel's order - the all-failures mode of the
+ * checks vx_fpu_copy_uabi_to_guest_fpstate() stops at the first of (the vmm layer's
+ * validation, issue 10).  Returns 0 when @buf passes, else the first refusal's errno; writes
+ * nothing.
+ */
+struct vx_fpstate;
+typedef void (*vx_fpu_uabi_sink)(void *ctx, const struct vx_error *err);
+int vx_fpu_uabi_guest_refusals(const struct vx_fpu_system *system, const struct vx_fpstate *fps,
+			       const uint8_t *buf, size_t len, uint64_t xcr0, vx_fpu_uabi_sink sink,
+			       void *ctx);
+
 /* init_fpstate.c */
 int fpu_setup_init_fpu_buf(struct vx_fpu_system *sys, struct vx_error *err);
 

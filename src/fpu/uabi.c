@@ -482,33 +482,62 @@ static uint32_t header_end(const struct vx_fpu_system *sys, uint64_t hdr)
 	return end0 > end2 ? end0 : end2;
 }
 
+/*
+ * The all-failures mode (vx_fpu_uabi_guest_refusals, for the vmm layer's validation): @all gets
+ * every refusal and the checks go on; without it they stop at the first, as the kernel does.
+ * refused() records one and says whether to stop.
+ */
+struct refusals {
+	vx_fpu_uabi_sink sink;
+	void *ctx;
+	int first;
+};
+
+static bool refused(struct refusals *all, int rc, const struct vx_error *err)
+{
+	if (!all)
+		return true;
+	all->first = all->first ? all->first : rc;
+	all->sink(all->ctx, err);
+	return false;
+}
+
 /* §7.2 (a), (b), (c) refused with the bit, word or byte that breaks them. */
 static int header_refusal(const struct vx_fpstate *fps, uint64_t hdr, const uint8_t *buf,
-			  struct vx_error *err)
+			  struct refusals *all, struct vx_error *err)
 {
 	uint64_t xcomp = rd64(buf + VX_XCOMP_BV_OFFSET);
 	uint32_t at = HDR_RESERVED_OFFSET;
 
+	int rc;
+
 	if (hdr & ~fps->user_xfeatures) {
 		where(err, -1, hdr & ~fps->user_xfeatures, VX_XSTATE_BV_OFFSET);
-		return vx_error_set(err, -EINVAL, "linux-fpu.md §7.2 (a)",
-				    "XSTATE_BV 0x%llx has bits outside user_xfeatures 0x%llx",
-				    (unsigned long long)hdr,
-				    (unsigned long long)fps->user_xfeatures);
+		rc = vx_error_set(err, -EINVAL, "linux-fpu.md §7.2 (a)",
+				  "XSTATE_BV 0x%llx has bits outside user_xfeatures 0x%llx",
+				  (unsigned long long)hdr, (unsigned long long)fps->user_xfeatures);
+		if (refused(all, rc, err))
+			return rc;
 	}
 	if (xcomp) {
 		where(err, -1, xcomp, VX_XCOMP_BV_OFFSET);
-		return vx_error_set(err, -EINVAL, "linux-fpu.md §7.2 (b)",
-				    "XCOMP_BV 0x%llx is not 0: a uABI buffer is never compacted",
-				    (unsigned long long)xcomp);
+		rc = vx_error_set(err, -EINVAL, "linux-fpu.md §7.2 (b)",
+				  "XCOMP_BV 0x%llx is not 0: a uABI buffer is never compacted",
+				  (unsigned long long)xcomp);
+		if (refused(all, rc, err))
+			return rc;
 	}
-	while (at < FPU_XREGS_SIZE && buf[at] == 0)
-		at++;
-	if (at == FPU_XREGS_SIZE)
-		return 0;
-	where(err, -1, 0, at);
-	return vx_error_set(err, -EINVAL, "linux-fpu.md §7.2 (c)",
-			    "reserved header byte %u is 0x%02x, not 0", at, buf[at]);
+	for (;; at++) {
+		while (at < FPU_XREGS_SIZE && buf[at] == 0)
+			at++;
+		if (at == FPU_XREGS_SIZE)
+			return 0;
+		where(err, -1, 0, at);
+		rc = vx_error_set(err, -EINVAL, "linux-fpu.md §7.2 (c)",
+				  "reserved header byte %u is 0x%02x, not 0", at, buf[at]);
+		if (refused(all, rc, err))
+			return rc;
+	}
 }
 
 /* §7.2: MXCSR outside mxcsr_feature_mask (only when FP, SSE or YMM is in @hdr). */
@@ -527,32 +556,44 @@ static int check_mxcsr(const struct vx_fpu_system *sys, uint64_t hdr, const uint
 
 /* The kernel's copy failure (-EFAULT), found up front: the lowest component past @len. */
 static int length_refusal(const struct vx_fpu_system *sys, uint64_t hdr, size_t len,
-			  struct vx_error *err)
+			  struct refusals *all, struct vx_error *err)
 {
 	for (uint64_t m = hdr & FPU_XFEATURES_ALL; m; m &= m - 1) {
 		unsigned id = (unsigned)__builtin_ctzll(m);
 		uint32_t off = sys->xstate[id].offset, size = sys->xstate[id].size;
+		int rc;
 
 		if ((uint64_t)off + size <= len)
 			continue;
 		where(err, (int)id, VX_BIT(id), off);
-		return vx_error_set(err, -EFAULT, "linux-fpu.md §7.2",
-				    "component %u (%u bytes at %u) runs past the %zu-byte buffer",
-				    id, size, off, len);
+		rc = vx_error_set(err, -EFAULT, "linux-fpu.md §7.2",
+				  "component %u (%u bytes at %u) runs past the %zu-byte buffer", id,
+				  size, off, len);
+		if (refused(all, rc, err))
+			return rc;
 	}
 	return 0;
 }
 
-/* Which rule @buf breaks, in the kernel's order, and why; 0 if none. */
+/*
+ * Which rule @buf breaks, in the kernel's order, and why; 0 if none.  With @all, every one:
+ * only the components (a) lets through are length-checked, the set the kernel copies once (a)
+ * passed (the same set without @all).
+ */
 static int refusal(const struct vx_fpu_system *sys, const struct vx_fpstate *fps,
-		   const uint8_t *buf, size_t len, struct vx_error *err)
+		   const uint8_t *buf, size_t len, struct refusals *all, struct vx_error *err)
 {
 	uint64_t hdr = rd64(buf + VX_XSTATE_BV_OFFSET);
-	int rc = header_refusal(fps, hdr, buf, err);
+	int rc = header_refusal(fps, hdr, buf, all, err);
 
-	if (rc == 0)
+	if (rc == 0) {
 		rc = check_mxcsr(sys, hdr, buf, err);
-	return rc ? rc : length_refusal(sys, hdr, len, err);
+		if (rc && !refused(all, rc, err))
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = length_refusal(sys, hdr & fps->user_xfeatures, len, all, err);
+	return all ? all->first : rc;
 }
 
 /*
@@ -643,7 +684,7 @@ int vx_fpstate_from_uabi(const struct vx_fpu_system *system, struct vx_fpstate *
 	if (len < FPU_XREGS_SIZE)
 		return short_refusal(len, err);
 	if (!acceptable(system, fps, buf, len))
-		return refusal(system, fps, buf, len, err);
+		return refusal(system, fps, buf, len, NULL, err);
 	hdr = rd64(buf + VX_XSTATE_BV_OFFSET);
 	layout = boot_layout(system, fps);
 	if (layout)
@@ -682,26 +723,57 @@ int vx_fpu_copy_guest_fpstate_to_uabi(const struct vx_fpu_system *system,
 	return 0;
 }
 
-/* §7.3 without XSAVE: only FP|SSE, a valid MXCSR, then the FXSAVE image. */
+/* §7.3 without XSAVE: only FP|SSE and a valid MXCSR (every failure to @all). */
+static int fxsave_refusal(const struct vx_fpu_system *sys, const uint8_t *buf, size_t len,
+			  struct refusals *all, struct vx_error *err)
+{
+	uint64_t hdr = len >= FPU_XREGS_SIZE ? rd64(buf + VX_XSTATE_BV_OFFSET) : 0;
+	int rc;
+
+	if (len < FPU_FXSAVE_SIZE) {
+		rc = vx_error_set(err, -EFAULT, "linux-fpu.md §7.3",
+				  "a %zu-byte buffer is shorter than an FXSAVE image", len);
+		refused(all, rc, err);
+		return rc;
+	}
+	if (hdr & ~VX_FPU_MASK_FPSSE) {
+		where(err, -1, hdr & ~VX_FPU_MASK_FPSSE, VX_XSTATE_BV_OFFSET);
+		rc = vx_error_set(err, -EINVAL, "linux-fpu.md §7.3",
+				  "XSTATE_BV 0x%llx has bits beyond FP|SSE on a host without XSAVE",
+				  (unsigned long long)hdr);
+		if (refused(all, rc, err))
+			return rc;
+	}
+	rc = check_mxcsr(sys, FPU_MASK_FP, buf, err);
+	if (rc)
+		refused(all, rc, err);
+	return all ? all->first : rc;
+}
+
+/* §7.3 without XSAVE: the checks, then the FXSAVE image. */
 static int uabi_to_fxsave(const struct vx_fpu_system *sys, struct vx_fpstate *fps,
 			  const uint8_t *buf, size_t len, struct vx_error *err)
 {
-	uint64_t hdr = len >= FPU_XREGS_SIZE ? rd64(buf + VX_XSTATE_BV_OFFSET) : 0;
+	int rc = fxsave_refusal(sys, buf, len, NULL, err);
 
-	if (len < FPU_FXSAVE_SIZE)
-		return vx_error_set(err, -EFAULT, "linux-fpu.md §7.3",
-				    "a %zu-byte buffer is shorter than an FXSAVE image", len);
-	if (hdr & ~VX_FPU_MASK_FPSSE) {
-		where(err, -1, hdr & ~VX_FPU_MASK_FPSSE, VX_XSTATE_BV_OFFSET);
-		return vx_error_set(err, -EINVAL, "linux-fpu.md §7.3",
-				    "XSTATE_BV 0x%llx has bits beyond FP|SSE on a host without "
-				    "XSAVE",
-				    (unsigned long long)hdr);
-	}
-	if (check_mxcsr(sys, FPU_MASK_FP, buf, err))
-		return -EINVAL;
+	if (rc)
+		return rc;
 	memcpy(fps->regs, buf, FPU_FXSAVE_SIZE);
 	return 0;
+}
+
+/* §7.3 with XSAVE: XSTATE_BV within @xcr0 (KVM passes kvm_caps.supported_xcr0). */
+static int xcr0_refusal(uint64_t hdr, uint64_t xcr0, struct refusals *all, struct vx_error *err)
+{
+	int rc;
+
+	if (!(hdr & ~xcr0))
+		return 0;
+	where(err, -1, hdr & ~xcr0, VX_XSTATE_BV_OFFSET);
+	rc = vx_error_set(err, -EINVAL, "linux-fpu.md §7.3",
+			  "XSTATE_BV 0x%llx has bits outside the supported XCR0 0x%llx",
+			  (unsigned long long)hdr, (unsigned long long)xcr0);
+	return refused(all, rc, err) ? rc : 0;
 }
 
 int vx_fpu_copy_uabi_to_guest_fpstate(const struct vx_fpu_system *system, struct vx_fpstate *fps,
@@ -713,13 +785,33 @@ int vx_fpu_copy_uabi_to_guest_fpstate(const struct vx_fpu_system *system, struct
 	if (!system->insns.xsave)
 		return uabi_to_fxsave(system, fps, buf, len, err);
 	hdr = len >= FPU_XREGS_SIZE ? rd64(buf + VX_XSTATE_BV_OFFSET) : 0;
-	if (hdr & ~xcr0) {
-		where(err, -1, hdr & ~xcr0, VX_XSTATE_BV_OFFSET);
-		return vx_error_set(err, -EINVAL, "linux-fpu.md §7.3",
-				    "XSTATE_BV 0x%llx has bits outside the supported XCR0 0x%llx",
-				    (unsigned long long)hdr, (unsigned long long)xcr0);
-	}
+	if (xcr0_refusal(hdr, xcr0, NULL, err))
+		return -EINVAL;
 	/* KVM's ABI: PKRU untouched when its header bit is clear (§7.3). */
 	return vx_fpstate_from_uabi(system, fps, buf, len,
 				    (hdr & VX_BIT(VX_COMP_PKRU)) ? vpkru : NULL, err);
+}
+
+/*
+ * Every rule of KVM_SET_XSAVE's checks @buf breaks (§7.3, then §7.2 in the kernel's order, or
+ * §7.3 without XSAVE), each to @sink: the same checks vx_fpu_copy_uabi_to_guest_fpstate() stops
+ * at the first of, nothing written.  Returns the first refusal's errno, 0 if none.
+ */
+int vx_fpu_uabi_guest_refusals(const struct vx_fpu_system *system, const struct vx_fpstate *fps,
+			       const uint8_t *buf, size_t len, uint64_t xcr0, vx_fpu_uabi_sink sink,
+			       void *ctx)
+{
+	struct refusals all = {sink, ctx, 0};
+	struct vx_error err = VX_ERROR_INIT;
+	uint64_t hdr = len >= FPU_XREGS_SIZE ? rd64(buf + VX_XSTATE_BV_OFFSET) : 0;
+
+	if (!system->insns.xsave)
+		return fxsave_refusal(system, buf, len, &all, &err);
+	xcr0_refusal(hdr, xcr0, &all, &err);
+	if (len < FPU_XREGS_SIZE) {
+		refused(&all, short_refusal(len, &err), &err);
+		return all.first;
+	}
+	refusal(system, fps, buf, len, &all, &err);
+	return all.first;
 }

@@ -5,15 +5,28 @@
  * The verdict is the kvm layer's KVM_SET_XSAVE itself (vx_kvm_vcpu_set_xsave: uabi_size bytes
  * read, kvm.md §5.1; XSTATE_BV within kvm_caps.supported_xcr0 and every linux-fpu.md §7.2 check
  * against the guest fpstate, §5.3) run on a vCPU set up as a VMM sets it up (host.c).  The list
- * of failing rules is the ioctl's own refusal (the fpu layer's all-failures mode, which
- * lists every rule, is the next step of issue 10).  Notes add what does not refuse
+ * of every failing rule is the same fpu-layer code in its all-failures mode
+ * (vx_fpu_uabi_guest_refusals), so the two cannot drift apart.  Notes add what does not refuse
  * the blob but loses or ignores state: components the guest CPUID does not enable (the next
  * KVM_GET_XSAVE drops them, §5.2, anchors.md §3 pain 18), PKRU left unchanged, bytes past
  * uabi_size.
  */
 #include "vmm/vmm_internal.h"
 
+#include "fpu/fpu_internal.h"
+
 #define RULE_SET "kvm.md §5.3"
+
+struct sink {
+	struct vx_vmm_report *report;
+};
+
+static void collect(void *ctx, const struct vx_error *err)
+{
+	struct sink *s = ctx;
+
+	vmm_report_add(s->report, true, err);
+}
 
 /* What the rules compare against: the vCPU and module as KVM_SET_XSAVE sees them. */
 static void context(const struct vx_vmm_vcpu *v, struct vx_vmm_validation *out)
@@ -28,6 +41,26 @@ static void context(const struct vx_vmm_vcpu *v, struct vx_vmm_validation *out)
 	memset(&xcrs, 0, sizeof(xcrs));
 	if (vx_kvm_vcpu_get_xcrs(v->vcpu, &xcrs, NULL) == 0 && xcrs.nr_xcrs)
 		out->xcr0 = xcrs.xcrs[0].value;
+}
+
+/* KVM reads uabi_size bytes (§5.1): a shorter blob is checked padded with zeros. */
+static const uint8_t *uabi_bytes(struct vx_vmm_vcpu *v, const struct vx_vmm_blob *blob)
+{
+	if (blob->area_len >= v->scratch_size)
+		return blob->bytes;
+	memcpy(v->scratch, blob->bytes, blob->area_len);
+	memset(v->scratch + blob->area_len, 0, v->scratch_size - blob->area_len);
+	return v->scratch;
+}
+
+static void every_rule(struct vx_vmm_vcpu *v, const struct vx_vmm_blob *blob,
+		       struct vx_vmm_validation *out)
+{
+	const struct vx_fpu_guest *g = vx_kvm_vcpu_guest_fpu(v->vcpu);
+	struct sink s = {&out->report};
+
+	vx_fpu_uabi_guest_refusals(v->host->sys, g->fpstate, uabi_bytes(v, blob), v->scratch_size,
+				   out->supported_xcr0, collect, &s);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -112,7 +145,13 @@ int vx_vmm_xsave_validate(struct vx_vmm_vcpu *v, const struct vx_vmm_blob *blob,
 			vmm_report_add(&out->report, true, &verdict);
 		return 0;
 	}
+	/* The ioctl's own refusal first when it is the size (EFAULT) the rules cannot see; an
+	 * accepted blob breaks no rule (the same checks passed), so they run only on refusals. */
+	if (out->rc == -EFAULT)
+		vmm_report_add(&out->report, true, &verdict);
 	if (out->rc)
+		every_rule(v, blob, out);
+	if (out->rc && out->report.refusals == 0)
 		vmm_report_add(&out->report, true, &verdict);
 	note_kind(blob, &out->report);
 	note_components(blob, out, v->xcr0_set, &out->report);

@@ -154,13 +154,16 @@ run 0 xsave validate "$tmp/spr.bin" --profile sapphire-rapids
 has 'verdict:  ACCEPTED: KVM_SET_XSAVE returns 0' "accepted on SPR"
 has 'uabi_size 4096, supported_xcr0 0x602e7' "checked against"
 run 1 xsave validate "$tmp/bad.bin" --profile zen4
-has 'REFUSED: KVM_SET_XSAVE fails with EINVAL, 1 rule broken' "the rule"
+has 'REFUSED: KVM_SET_XSAVE fails with EINVAL, 5 rules broken' "five rules"
 has 'refusal 1: XSTATE_BV 0xae7 has bits outside the supported XCR0 0x2e7' "§7.3 rule"
+has 'refusal 3: XCOMP_BV 0x1 is not 0' "XCOMP_BV rule"
+has 'refusal 4: reserved header byte 540 is 0xab' "reserved byte rule"
+has 'refusal 5: MXCSR 0x00011f80' "MXCSR rule"
 run 1 xsave validate "$tmp/bad.bin" --profile zen4 --json && json_ok "validate --json"
 jexpect "d['accepted']" False
 jexpect "d['errno']" EINVAL
-jexpect "d['refusals']" 1
-jexpect "[f['offset'] for f in d['findings'] if f['refuses']]" "[512]"
+jexpect "d['refusals']" 5
+jexpect "[f['offset'] for f in d['findings'] if f['refuses']]" "[512, 512, 520, 540, 24]"
 # The SPR blob on zen3 (no AVX-512, PKRU at 832): refused; on zen4 the offsets differ, the
 # bytes are accepted as they are (KVM cannot tell) - decode shows the scramble.
 run 1 xsave validate "$tmp/spr.bin" --profile zen3 && has 'bits outside the supported XCR0 0x207' "zen3"

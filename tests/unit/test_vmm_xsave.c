@@ -929,10 +929,14 @@ static void test_validate_every_rule(void **state)
 	vt_put(blob_buf + 24, 4, 0x11F80);	  /* MXCSR bit 16 */
 	validate(v, blob_buf, 4096, &val);
 	assert_int_equal(val.rc, -EINVAL);
-	/* kvm.md §5.3 / linux-fpu.md §7.3 first: the kernel's order. */
-	assert_int_equal(val.report.refusals, 1);
+	/* kvm.md §5.3 / linux-fpu.md §7.3, §7.2 (a), (b), (c), MXCSR - the kernel's order. */
+	assert_int_equal(val.report.refusals, 5);
 	assert_string_equal(refusal(&val, 0)->err.rule, "linux-fpu.md §7.3");
 	assert_int_equal(refusal(&val, 0)->err.bits, 0x800);
+	assert_string_equal(refusal(&val, 1)->err.rule, "linux-fpu.md §7.2 (a)");
+	assert_string_equal(refusal(&val, 2)->err.rule, "linux-fpu.md §7.2 (b)");
+	assert_int_equal(refusal(&val, 3)->err.offset, 540);
+	assert_int_equal(refusal(&val, 4)->err.bits, 0x10000);
 	/* The first is exactly the ioctl's own refusal. */
 	assert_int_equal(vx_kvm_vcpu_set_xsave(vx_vmm_vcpu_kvm(fresh), blob_buf, 4096, &first),
 			 -EINVAL);
