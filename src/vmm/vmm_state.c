@@ -107,7 +107,8 @@ static int ch_xsave(const struct vx_json *x, const char *path, struct vx_vmm_bun
 	/* kvm.md §5.1: the region is struct kvm_xsave's 1024 __u32, never fewer. */
 	if (!rc && region->count != CH_REGION_WORDS)
 		rc = vx_bundle_fail(err, -EINVAL, region, sub,
-				    "truncated: %zu words, struct kvm_xsave's region has %u",
+				    "%s: %zu words, struct kvm_xsave's region has %u",
+				    region->count < CH_REGION_WORDS ? "truncated" : "oversized",
 				    region->count, CH_REGION_WORDS);
 	if (!rc && extra)
 		rc = ch_words(extra, vx_bundle_path(sub, sizeof(sub), path, "extra", 0), b, err);
@@ -450,18 +451,20 @@ static bool listed(struct capture *c, uint32_t msr)
  * the MSR (kvm.md §3.2, §3.3); restored before anything XRSTORS would use (§5.4). */
 static int set_xss(struct capture *c)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m;
+	struct kvm_msrs *m;
+	int rc;
 
 	if (!c->xss || !listed(c, VX_MSR_IA32_XSS))
 		return 0;
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
-	m.e.index = VX_MSR_IA32_XSS;
-	m.e.data = c->xss;
-	if (c->be->ioctl(c->be->ctx, c->vcpu, KVM_SET_MSRS, &m) == 1)
+	m = calloc(1, sizeof(*m) + sizeof(struct kvm_msr_entry));
+	if (!m)
+		return vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+	m->nmsrs = 1;
+	m->entries[0].index = VX_MSR_IA32_XSS;
+	m->entries[0].data = c->xss;
+	rc = c->be->ioctl(c->be->ctx, c->vcpu, KVM_SET_MSRS, m);
+	free(m);
+	if (rc == 1)
 		return 0;
 	return vx_error_set(c->err, -EINVAL, "kvm.md §3.2",
 			    "KVM_SET_MSRS(IA32_XSS = 0x%llx) on the %s /dev/kvm was refused",
@@ -555,23 +558,23 @@ static int read_msrs(struct capture *c)
  * kernel without x86 ONE_REG answers EINVAL/ENOTTY: nothing to save then. */
 static void read_one_regs(struct capture *c)
 {
-	struct {
-		struct kvm_reg_list list;
-		uint64_t ids[VX_VMM_BUNDLE_MAX_ONE_REG];
-	} regs;
+	struct kvm_reg_list *regs =
+	    calloc(1, sizeof(*regs) + VX_VMM_BUNDLE_MAX_ONE_REG * sizeof(uint64_t));
 	struct kvm_one_reg one;
 	uint64_t value = 0;
 
-	memset(&regs, 0, sizeof(regs));
-	regs.list.n = VX_VMM_BUNDLE_MAX_ONE_REG;
-	if (c->be->ioctl(c->be->ctx, c->vcpu, KVM_GET_REG_LIST, &regs) < 0)
+	if (!regs)
 		return;
-	for (uint64_t i = 0; i < regs.list.n && i < VX_VMM_BUNDLE_MAX_ONE_REG; i++) {
-		one = (struct kvm_one_reg){.id = regs.ids[i], .addr = (uint64_t)(uintptr_t)&value};
+	regs->n = VX_VMM_BUNDLE_MAX_ONE_REG;
+	if (c->be->ioctl(c->be->ctx, c->vcpu, KVM_GET_REG_LIST, regs) < 0)
+		regs->n = 0;
+	for (uint64_t i = 0; i < regs->n && i < VX_VMM_BUNDLE_MAX_ONE_REG; i++) {
+		one = (struct kvm_one_reg){.id = regs->reg[i], .addr = (uint64_t)(uintptr_t)&value};
 		if (c->be->ioctl(c->be->ctx, c->vcpu, KVM_GET_ONE_REG, &one) < 0)
 			continue;
-		c->b->one_regs[c->b->none_regs++] = (struct vx_vmm_one_reg){regs.ids[i], value};
+		c->b->one_regs[c->b->none_regs++] = (struct vx_vmm_one_reg){regs->reg[i], value};
 	}
+	free(regs);
 }
 
 static int read_back(struct capture *c)

@@ -16,6 +16,7 @@
 #include <vxsave/fpu.h>
 
 #include "cli.h"
+#include "cmd_compat.h"
 #include "cmd_cpu.h"
 #include "cmd_kvm.h"
 #include "cpu_script.h"
@@ -61,6 +62,7 @@ void cli_usage_kvm(FILE *out)
 	    "       vxsave kvm msrs  [SOURCE] [--flavour F] [--design D] [--json]\n"
 	    "       vxsave kvm [SOURCE] [--flavour F] [--design D] [--real] [--trace] [--quiet] "
 	    "SCRIPT|-\n"
+	    "       vxsave kvm capture [--out BUNDLE] [SOURCE] ...  (vxsave kvm capture --help)\n"
 	    "\n"
 	    "The modelled KVM x86 6.18 (kvm.md) loaded on one CPU:\n"
 	    "  caps   kvm_cpu_caps: every feature KVM knows with its CPUID bit, how KVM declares\n"
@@ -72,6 +74,8 @@ void cli_usage_kvm(FILE *out)
 	    "  msrs   KVM_GET_MSR_INDEX_LIST and the feature list, then for each XSAVE/CET MSR a\n"
 	    "         vCPU with the supported CPUID: host and guest access, VM exit or not,\n"
 	    "         where the value lives in this CET_S design, the kvm.md §3.2 rule.\n"
+	    "  capture  a vCPU state bundle from this machine's /dev/kvm (with SOURCE: from the\n"
+	    "         model of that host), as a VMM saves one (docs/vmm.md).\n"
 	    "\n"
 	    "With a SCRIPT: run a script of cpu, fpu and kvm statements (docs/kvm-script.md):\n"
 	    "load the module, create VMs and vCPUs, set CPUID, XCR0, CRs, MSRs, ONE_REG and\n"
@@ -489,6 +493,9 @@ int cli_cmd_kvm(int argc, char **argv)
 		cli_usage_kvm(stdout);
 		return CLI_EXIT_OK;
 	}
+	/* `vxsave kvm capture` has options of its own (cmd_kvm_capture.c, issue 10). */
+	if (strcmp(argv[1], "capture") == 0)
+		return cli_kvm_capture(argc - 1, argv + 1);
 	request.design = VX_KVM_CET_GUEST_ONLY;
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(argv[1], actions[i].name) != 0)

@@ -10,6 +10,7 @@
 #include <vxsave/version.h>
 
 #include "cli.h"
+#include "cmd_compat.h"
 #include "cmd_cpu.h"
 #include "cmd_fpu.h"
 #include "cmd_kvm.h"
@@ -34,6 +35,10 @@ static const struct cli_command commands[] = {
 	 cli_cmd_kvm, cli_usage_kvm},
 	{"xsave", "decode, validate (would KVM_SET_XSAVE take it?) and convert vCPU XSAVE blobs",
 	 cli_cmd_xsave, cli_usage_xsave},
+	{"compat", "can a vCPU state bundle be restored on that host? every reason; --fix converts",
+	 cli_cmd_compat, cli_usage_compat},
+	{"baseline", "the guest XSAVE/CET configuration every host of a pool can run, as CPUID",
+	 cli_cmd_baseline, cli_usage_baseline},
 	{"help", "show the help of vxsave or of one subcommand", cmd_help, usage_help},
 };
 
