@@ -149,14 +149,15 @@ int fpstate_exec(struct vx_cpu *cpu, unsigned cpl, enum vx_insn insn, uint8_t *b
 {
 	struct vx_memory mem = {bytes, size, (uint64_t)(uintptr_t)bytes};
 	unsigned saved = cpu_cpl(cpu);
-	struct vx_event event;
+	struct vx_event event, restore_event;
 	int rc;
 
 	if (saved != cpl && set_cpl(cpu, cpl, &event) != 0)
 		return exec_event_error(err, insn, rfbm, &event);
 	rc = vx_cpu_exec(cpu, insn, 0, &mem, mem.base, rfbm, &event);
-	if (saved != cpl) /* put the caller's CPL back */
-		set_cpl(cpu, saved, &event);
+	/* Put the caller's CPL back with an event of its own: @event is the fault reported. */
+	if (saved != cpl)
+		set_cpl(cpu, saved, &restore_event);
 	return rc == 0 ? 0 : fpstate_exec_failed(err, insn, rfbm, rc, &event);
 }
 

@@ -14,7 +14,8 @@
  *     stopped, fpu_force_restore() so a SET reaches the registers even when the CPU still holds
  *     the old ones, thread.pkru from the buffer's PKRU (0 when its bit is clear), a refusal
  *     changes nothing.
- *  4. A faulting sigreturn restore keeps its fault as the reason (fpstate_exec()).
+ *  4. A faulting sigreturn restore keeps its fault as the reason (fpstate_exec(): putting the
+ *     caller's CPL back must not overwrite the fault).
  */
 #include "unit/cpu_test_util.h"
 #include "unit/fpu_task_test_util.h"
@@ -515,6 +516,47 @@ static void test_ptrace_inside_guest(void **state)
 	exec_check(&f);
 }
 
+/* ----------------------------------------------------------------------------------------- */
+/* 4. The fault of a sigreturn restore is its reason                                            */
+
+/*
+ * A frame whose XSTATE_BV has bit 8 (PT, a supervisor bit, never in XCR0): sigreturn's
+ * XRSTOR64 at CPL3 raises #GP(0) (arch.md §5.5: a standard-form XSTATE_BV bit outside XCR0),
+ * the outcome is "segv" (linux-fpu.md §8.4), and the reason names that fault.
+ */
+static void test_sigreturn_fault_reason(void **state)
+{
+	struct vx_fpu_system *sys = ft_boot("sapphire-rapids", VX_FPU_CET_DEFAULT, NULL);
+	struct vx_fpu_machine *m = ft_machine(sys, 1);
+	struct vx_fpu_task *t = ft_spawn(m);
+	enum vx_sigreturn_outcome outcome = VX_SIGRETURN_XSTATE;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_fpu_task_info info;
+	uint32_t size;
+	uint8_t *frame;
+
+	(void)state;
+	ft_schedule(t, 0);
+	ft_check(vx_fpu_task_return_to_user(t, &err), &err, "return");
+	info = ft_info(t);
+	size = vx_fpu_sigframe_size(sys, info.fpstate);
+	frame = aligned_alloc(64, (size + 63u) & ~63u);
+	assert_non_null(frame);
+	ft_check(vx_fpu_copy_fpstate_to_sigframe(sys, vx_fpu_machine_cpu(m, 0), info.fpstate,
+						 info.pkru, frame, size, &err),
+		 &err, "signal frame");
+	st64(frame + XSTATE_BV_OFF, ld64(frame + XSTATE_BV_OFF) | 0x100);
+	ft_check(vx_fpu_restore_sig(sys, vx_fpu_machine_cpu(m, 0), info.fpstate, frame, size,
+				    &outcome, &err),
+		 &err, "sigreturn");
+	assert_int_equal(outcome, VX_SIGRETURN_SEGV);
+	if (!strstr(err.reason, "#GP(0)"))
+		fail_msg("the reason does not name the #GP(0): %s", err.reason);
+	free(frame);
+	vx_fpu_machine_destroy(m);
+	vx_fpu_system_destroy(sys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_ptrace_fpreg_set_reaches_registers),
 	    cmocka_unit_test(test_ptrace_refusals),
 	    cmocka_unit_test(test_ptrace_inside_guest),
+	    cmocka_unit_test(test_sigreturn_fault_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
