@@ -148,6 +148,15 @@ VX_API void vx_kvm_vm_set_guest_memory(struct vx_kvm_vm *vm, struct vx_cpu_memor
 VX_API int vx_kvm_guest_program_parse(const char *text, size_t len, struct vx_kvm_guest_op *ops,
 				      unsigned max, unsigned *count, struct vx_error *err);
 
+/**
+ * vx_kvm_vcpu_leave_run() - the thread inside KVM_RUN on @vcpu is killed (it exits, or another
+ * thread of its process calls execve): it leaves KVM_RUN as a fatal signal makes it (guest FPU
+ * put, vcpu_put), so its guest fpstate is uninstalled.  Call it before vx_fpu_task_exit() or
+ * vx_fpu_task_exec() of such a thread: the kvm layer keeps a pointer to the thread while it is
+ * inside KVM_RUN (contract; the fpu layer cannot tell the kvm layer).  No-op when not in a run.
+ */
+VX_API void vx_kvm_vcpu_leave_run(struct vx_kvm_vcpu *vcpu);
+
 /** True while @vcpu is inside KVM_RUN (loaded, possibly preempted). */
 VX_API bool vx_kvm_vcpu_in_run(const struct vx_kvm_vcpu *vcpu);
 

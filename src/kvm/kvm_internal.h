@@ -193,9 +193,6 @@ uint32_t vx_kvm_pvm_cpuid_override(const struct vx_kvm *kvm, struct vx_kvm_cpuid
 void *vx_kvm_alloc(const struct vx_kvm *kvm, size_t size);
 void vx_kvm_free(const struct vx_kvm *kvm, void *ptr);
 
-/* run.c: a thread killed inside KVM_RUN leaves it (VM destruction). */
-void vx_kvm_vcpu_leave_run(struct vx_kvm_vcpu *vcpu);
-
 /* emulate.c: the VX_KVM_GOP_BRANCH guest op (kvm_emulate.h): whether it exits to KVM, the
  * processor running it (event in @event), KVM handling the exit (1: exit to userspace). */
 bool vx_kvm_branch_exits(const struct vx_kvm_guest_op *op);
