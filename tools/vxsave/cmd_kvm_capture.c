@@ -341,6 +341,9 @@ int cli_kvm_capture(int argc, char **argv)
 		rc = setup(&q, s, &o);
 	if (!rc && vx_vmm_capture(&o, b, &err) != 0) {
 		cli_vx_error("kvm capture", &err);
+		/* The drop-in model knows why its ioctl failed: the rule it applied. */
+		if (s->dev && vx_kvm_dev_last_error(s->dev)->code)
+			cli_vx_error("kvm capture: the model", vx_kvm_dev_last_error(s->dev));
 		rc = CLI_EXIT_FAILURE;
 	}
 	if (!rc)
