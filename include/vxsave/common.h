@@ -16,13 +16,33 @@
  * an internal helper can never clash with, or be interposed by, a name of the program.  The
  * library_symbols test (cmake/check_symbols.sh) fails on any other global symbol.
  *
- * Global mutable state: none in arch, cpu (model), fpu or kvm.  Every object (profile, cpu,
- * fpu machine, task, VM) holds its own state and the struct vx_platform it was created with,
- * so any number of them coexist in one process and objects used by one thread at a time need
- * no locking.  The one exception is named: the hardware backend (src/cpu/hw.c, cpu_hw.h) owns
- * the process-wide SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers vx_hw_open() installs, the previous
- * handlers it restores, a reference count and the host facts it queried, guarded by one mutex
- * (the count is also read lock-free by vx_hw_run()); see cpu_hw.h for the threading rules.
+ * Global mutable state: none in arch, cpu (model), fpu, kvm, eval or vmm.  Every object
+ * (profile, cpu, fpu machine, task, VM) holds its own state and the struct vx_platform it was
+ * created with, so any number of them coexist in one process and objects used by one thread at
+ * a time need no locking.  The one exception is named: the hardware backend (src/cpu/hw.c,
+ * cpu_hw.h) owns the process-wide SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers vx_hw_open() installs,
+ * the previous handlers it restores, a reference count and the host facts it queried
+ * (hw_old, hw_refs, hw_host), guarded by one mutex (hw_lock; the count is also read lock-free
+ * by vx_hw_run()); see cpu_hw.h for the threading rules.  The library_globals test
+ * (cmake/check_globals.sh) fails on any other writable static object in the library.
+ *
+ * Threads (checked by tests/unit/test_threads.c under ThreadSanitizer, `make test-tsan`):
+ *  - May be shared by any number of threads, read-only: a parsed struct vx_profile; a booted
+ *    struct vx_fpu_system (immutable after vx_fpu_system_create(): machines built on one
+ *    system may run on different threads); a struct vx_vmm_converter after
+ *    vx_vmm_converter_init(); the library's tables and the strings its name functions return;
+ *    vx_platform_default().
+ *  - Internally locked, any thread at any time: a struct vx_kvm_dev (vx_kvm_ioctl() and the
+ *    other vx_kvm_dev_* calls serialise on its mutex; kvm_ioctl.h); vx_hw_open()/vx_hw_close()
+ *    (cpu_hw.h).
+ *  - One thread at a time (the caller locks if it hands them over): a struct vx_cpu; a
+ *    struct vx_fpu_machine with everything made on it - its CPUs, processes, tasks, guest
+ *    fpstates, the struct vx_kvm loaded on it and its VMs and vCPUs - as one unit; a
+ *    struct vx_vmm_host with its vCPUs; a struct vx_error and any output buffer a call fills.
+ *  - Independent objects of the last kind may be used on different threads at the same time,
+ *    as may concurrent vx_eval_run() calls: they share nothing.
+ *  - A struct vx_platform shared by objects on several threads must be thread-safe itself (the
+ *    default one is); callbacks (platform, logs, run hooks) run on the thread of the call.
  */
 #ifndef VXSAVE_COMMON_H
 #define VXSAVE_COMMON_H
