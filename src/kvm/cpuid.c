@@ -27,9 +27,12 @@ const struct vx_kvm_cpuid_entry *vx_kvm_cpuid_find(const struct vx_kvm_cpuid_ent
 
 uint32_t vx_kvm_cpuid_reg(const struct vx_kvm_cpuid_entry *e, enum vx_cpuid_reg reg)
 {
+	/* NULL (no such entry) reads as 0: checked before anything is read from it. */
+	if (!e)
+		return 0;
 	const uint32_t regs[4] = {e->eax, e->ebx, e->ecx, e->edx};
 
-	return e ? regs[reg & 3] : 0;
+	return regs[reg & 3];
 }
 
 uint64_t vx_kvm_filtered_xcr0(const struct vx_kvm *kvm, const struct vx_fpu_task *task)

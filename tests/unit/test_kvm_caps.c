@@ -8,6 +8,8 @@
  */
 #include "kvm_test_util.h"
 
+#include "kvm/kvm_internal.h"
+
 #define SPR  "sapphire-rapids"
 #define ZEN4 "zen4"
 #define CET  UINT64_C(0x1800)
@@ -298,16 +300,27 @@ static void names_round_trip(void **state)
 		assert_int_equal(vx_kvm_feature_by_name(vx_kvm_feature_at(i)->name), (int)i);
 }
 
+/* An entry's register by enum vx_cpuid_reg; no entry reads as 0 and is never dereferenced (it
+ * was read before the NULL check; found by cppcheck, issue 11). */
+static void cpuid_reg_of_an_entry(void **state)
+{
+	const struct vx_kvm_cpuid_entry e = {0xd, 1, 1, 0x11, 0x22, 0x33, 0x44};
+
+	(void)state;
+	assert_int_equal(vx_kvm_cpuid_reg(&e, VX_EAX), 0x11);
+	assert_int_equal(vx_kvm_cpuid_reg(&e, VX_EBX), 0x22);
+	assert_int_equal(vx_kvm_cpuid_reg(&e, VX_ECX), 0x33);
+	assert_int_equal(vx_kvm_cpuid_reg(&e, VX_EDX), 0x44);
+	assert_int_equal(vx_kvm_cpuid_reg(NULL, VX_ECX), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(module_table),
-	    cmocka_unit_test(reasons_name_the_rule),
-	    cmocka_unit_test(refuses_mismatched_options),
-	    cmocka_unit_test(supported_leaf_d),
-	    cmocka_unit_test(supported_cpuid_room),
-	    cmocka_unit_test(emulated_cpuid_and_attr),
-	    cmocka_unit_test(quirk_table),
+	    cmocka_unit_test(cpuid_reg_of_an_entry),   cmocka_unit_test(module_table),
+	    cmocka_unit_test(reasons_name_the_rule),   cmocka_unit_test(refuses_mismatched_options),
+	    cmocka_unit_test(supported_leaf_d),	       cmocka_unit_test(supported_cpuid_room),
+	    cmocka_unit_test(emulated_cpuid_and_attr), cmocka_unit_test(quirk_table),
 	    cmocka_unit_test(names_round_trip),
 	};
 
