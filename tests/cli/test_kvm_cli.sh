@@ -116,6 +116,9 @@ run 1 caps --guest-cpuid "$tmp/amx.txt" &&
 run 0 caps --guest-cpuid "$tmp/amx.txt" --guest-perm amx && has "$tmp/out" "(26 entries) = 0" "AMX CPUID with permission"
 printf 'CPU 0:\n   0x0000000d 0x00 eax=1\n' >"$tmp/broken.txt"
 run 1 caps --guest-cpuid "$tmp/broken.txt" && has "$tmp/err" "broken.txt:2: not a 'cpuid -r' line" "bad CPUID file"
+# a register value above 32 bits is refused, not cut to 0xffffffff (issue 11)
+printf 'CPU 0:\n   0x00000000 0x00: eax=0x1ffffffff ebx=0x0 ecx=0x0 edx=0x0\n' >"$tmp/wide.txt"
+run 1 caps --guest-cpuid "$tmp/wide.txt" && has "$tmp/err" "wide.txt:2: not a 'cpuid -r' line" "33-bit CPUID value"
 run 1 caps --guest-cpuid "$tmp/none.txt" && has "$tmp/err" "--guest-cpuid $tmp/none.txt: No such file" "missing CPUID file"
 
 # --- cpuid -----------------------------------------------------------------------------------
