@@ -3,7 +3,7 @@
 #
 #   make run      build, then show the XSAVE layout of the embedded default profile
 #   make test     build normally and with ASan+UBSan, run every test with ctest in both; then
-#                 test-tsan and test-fuzz
+#                 test-tsan, test-fuzz and a lint without the static analyzer (LINT_MODE=fast)
 #   make bench    build optimized, run the benchmarks
 #   make install  install into PREFIX (default /usr/local)
 # Hardening (issue 11, docs/robustness.md):
@@ -56,6 +56,7 @@ test-asan: build-asan
 test: build build-asan test-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-tsan test-fuzz
+	@$(MAKE) --no-print-directory lint LINT_MODE=fast
 
 # ThreadSanitizer: the library and test_threads only, in a build of their own.
 $(TSAN_BUILD)/build.ninja: | deps

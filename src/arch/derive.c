@@ -387,7 +387,7 @@ static bool toggle_name_matches(const char *name, const char *text, size_t len)
 	if (!name)
 		return false;
 	for (i = 0; i < len; i++) {
-		char c = text[i] == '-' ? '_' : vx_ascii_lower(text[i]);
+		char c = (char)(text[i] == '-' ? '_' : vx_ascii_lower(text[i]));
 
 		if (name[i] == '\0' || name[i] != c)
 			return false;

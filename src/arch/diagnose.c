@@ -395,7 +395,7 @@ static void note_compacted_size_unknown(struct diag_ctx *ctx, const uint64_t *ca
 static void check_enabled_sizes_unknown(struct diag_ctx *ctx)
 {
 	uint32_t reported = xsave_leaf(ctx, 0).ebx;
-	uint64_t candidates[CANDIDATES_MAX];
+	uint64_t candidates[CANDIDATES_MAX], likeliest;
 	unsigned found, kept;
 
 	if (bit_count(ctx->xcr0_mask) > SEARCH_MAX_BITS) {
@@ -414,11 +414,14 @@ static void check_enabled_sizes_unknown(struct diag_ctx *ctx)
 		return;
 	}
 	kept = found < CANDIDATES_MAX ? found : CANDIDATES_MAX;
-	/* Subsets come in increasing order: show the largest, the likeliest XCR0. */
+	/* Subsets come in increasing order: show the largest, the likeliest XCR0.  kept >= 1:
+	 * found == 0 returned above. */
+	/* cppcheck-suppress negativeIndex */
+	likeliest = candidates[kept - 1];
 	emit(ctx, VX_DIAG_NOTE, 0, -1,
 	     "XCR0 at capture not recorded; 0xD.0 EBX=%u is the standard size of XCR0 0x%llx%s "
 	     "(arch.md §1.2)",
-	     reported, ull(candidates[kept - 1]), found > 1 ? " among others" : "");
+	     reported, ull(likeliest), found > 1 ? " among others" : "");
 	note_compacted_size_unknown(ctx, candidates, kept);
 }
 

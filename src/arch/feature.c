@@ -9,7 +9,12 @@
 #include "arch/text.h"
 
 #define FEAT(id, nm, lf, sub, r, b, text)                                                         \
-	[id] = {.name = nm, .leaf = lf, .subleaf = sub, .reg = r, .bit = b, .description = text}
+	[(id)] = {.name = (nm),                                                                    \
+		  .leaf = (lf),                                                                    \
+		  .subleaf = (sub),                                                                \
+		  .reg = (r),                                                                      \
+		  .bit = (b),                                                                      \
+		  .description = (text)}
 
 static const struct vx_feature_info feature_table[VX_FEAT_COUNT] = {
 	FEAT(VX_FEAT_FPU, "fpu", 0x1, 0, VX_EDX, 0, "x87 FPU on chip"),

@@ -184,6 +184,7 @@ static void kind_units(enum vx_eval_cost_kind kind, char *buf, size_t len)
 						 unit_table[i].name);
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): one level: a cycle count is divided by the clock entry */
 double vx_eval_cost_ns(const struct vx_eval_cost_table *table, enum vx_eval_cost_id id)
 {
 	const struct vx_eval_cost_entry *e;

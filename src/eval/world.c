@@ -121,6 +121,7 @@ static int alloc_arrays(struct ev_world *w, unsigned nproc, struct vx_error *err
 	w->scratch_len = (image + 4096 + 63) & ~(size_t)63;
 	w->scratch = ev_alloc(w, w->scratch_len);
 	w->threads_cap = wl->tasks + nproc + wl->vcpus;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	w->threads = ev_alloc(w, w->threads_cap * sizeof(*w->threads));
 	w->ents = ev_alloc(w, (wl->tasks + wl->vcpus) * sizeof(*w->ents));
 	w->vcpus = ev_alloc(w, (wl->vcpus ? wl->vcpus : 1) * sizeof(*w->vcpus));
@@ -264,6 +265,7 @@ int ev_world_build(struct ev_world *w, const struct vx_profile *profile,
 		rc = resolve_regs(w, err);
 	if (rc == 0)
 		rc = alloc_arrays(w, nproc, err);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	if (rc == 0 && !(leaders = ev_alloc(w, nproc * sizeof(*leaders))))
 		rc = vx_error_set(err, -ENOMEM, NULL, "no memory for %u processes", nproc);
 	if (rc == 0)

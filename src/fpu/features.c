@@ -152,6 +152,7 @@ static const struct {
 };
 
 /* boot_cpu_has(): the profile's flag unless the kernel cleared it or what it depends on. */
+/* NOLINTNEXTLINE(misc-no-recursion): follows cpuid_deps, a table without cycles */
 bool fpu_cpu_has(const struct vx_fpu_system *sys, enum vx_feature feature)
 {
 	if (sys->config.cleared_features & VX_BIT(feature))

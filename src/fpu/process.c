@@ -338,6 +338,7 @@ static void task_off_cpus(struct vx_fpu_task *t)
 			m->percpu[i].owner = NULL;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): once, for the zombie leader of the last thread */
 static void release_task(struct vx_fpu_task *t)
 {
 	struct vx_fpu_process *p = t->process;

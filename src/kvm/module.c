@@ -274,7 +274,7 @@ static int check_options(const struct vx_fpu_machine *machine, const struct vx_k
 	if (o->quirks >> VX_KVM_QUIRK_COUNT)
 		return vx_error_set(
 		    err, -EINVAL, "kvm.md §1.3", "unknown quirk bits 0x%llx",
-		    (unsigned long long)(o->quirks >> VX_KVM_QUIRK_COUNT << VX_KVM_QUIRK_COUNT));
+		    (unsigned long long)o->quirks >> VX_KVM_QUIRK_COUNT << VX_KVM_QUIRK_COUNT);
 	return 0;
 }
 

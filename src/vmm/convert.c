@@ -675,6 +675,8 @@ int vx_vmm_convert(const struct vx_vmm_converter *c, const struct vx_vmm_blob *b
 		   size_t dst_len, struct vx_vmm_report *report, struct vx_error *err)
 {
 	struct vx_vmm_report local;
+	/* Only the address: the report is filled before it is read. */
+	/* cppcheck-suppress uninitvar */
 	struct vx_vmm_report *r = report ? report : &local;
 	struct geometry g;
 	int rc;

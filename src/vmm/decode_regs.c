@@ -133,7 +133,7 @@ static const struct vx_vmm_flag u_cet_flags[] = {
 
 #define TABLE(t)                                                                                   \
 	{                                                                                          \
-		t, sizeof(t) / sizeof(t[0])                                                        \
+		(t), sizeof(t) / sizeof((t)[0])                                                    \
 	}
 
 static const struct {

@@ -237,7 +237,7 @@ static int hex4(struct parser *p, size_t pos, uint32_t *out)
 	uint32_t v = 0;
 
 	for (size_t i = pos; i < pos + 4; i++) {
-		char c = i < p->len ? p->s[i] : 0;
+		char c = (char)(i < p->len ? p->s[i] : 0);
 		unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
 			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
 			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
@@ -467,6 +467,7 @@ static int members_add(struct parser *p, struct members *m, const char *key,
 	size_t room = m->room ? m->room * 2 : 8;
 
 	if (m->count == m->room) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 		if (!grow(pl, (void **)&m->items, sizeof(*m->items), m->count, room) ||
 		    !grow(pl, (void **)&m->keys, sizeof(*m->keys), m->count, room) ||
 		    !grow(pl, (void **)&m->lines, sizeof(*m->lines), m->count, room) ||
@@ -528,11 +529,13 @@ static int finish_members(struct parser *p, struct vx_json *v, struct members *m
 	size_t n = m->count ? m->count : 1;
 
 	v->count = m->count;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	v->items = arena_alloc(p->doc, sizeof(*v->items) * n);
 	v->keys = object ? arena_alloc(p->doc, sizeof(*v->keys) * n) : NULL;
 	if (!v->items || (object && !v->keys))
 		return fail_at(p, p->pos, -ENOMEM, "out of memory");
 	if (m->count)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 		memcpy(v->items, m->items, sizeof(*v->items) * m->count);
 	if (object && m->count)
 		memcpy(v->keys, m->keys, sizeof(*v->keys) * m->count);
@@ -561,6 +564,7 @@ static int separator(struct parser *p, char close, bool *more, const char *what)
 	return unexpected(p, expected);
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth bounded by VX_JSON_MAX_DEPTH (parse_container) */
 static int parse_member(struct parser *p, struct members *m)
 {
 	const struct vx_json *value = NULL;
@@ -587,6 +591,7 @@ static int parse_member(struct parser *p, struct members *m)
 	return rc;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth bounded by VX_JSON_MAX_DEPTH */
 static int parse_container(struct parser *p, struct vx_json *v, bool object)
 {
 	struct members m = {0};
@@ -618,6 +623,7 @@ static int parse_container(struct parser *p, struct vx_json *v, bool object)
 	return rc;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): depth bounded by VX_JSON_MAX_DEPTH (parse_container) */
 static int parse_value(struct parser *p, const struct vx_json **out)
 {
 	struct vx_json *v;

@@ -56,7 +56,7 @@ struct vx_json_doc;
  * after the value, a duplicate key, nesting deeper than VX_JSON_MAX_DEPTH; -EFBIG for more
  * than VX_JSON_MAX_INPUT bytes or VX_JSON_MAX_VALUES values ("oversized"); -ENOMEM.
  */
-int vx_json_parse(const char *text, size_t len, struct vx_json_doc **doc, struct vx_error *err);
+int vx_json_parse(const char *text, size_t len, struct vx_json_doc **out, struct vx_error *err);
 void vx_json_free(struct vx_json_doc *doc);
 const struct vx_json *vx_json_root(const struct vx_json_doc *doc);
 

@@ -95,7 +95,9 @@ static inline uint32_t kt_supported(struct kt_env *e, struct vx_kvm_cpuid_entry 
 static inline const struct vx_kvm_cpuid_entry *kt_lookup(const struct vx_kvm_cpuid_entry *e,
 							 uint32_t n, uint32_t fn, uint32_t idx)
 {
+	/* The callers' arrays are what KVM_GET_SUPPORTED_CPUID/KVM_GET_CPUID2 filled. */
 	for (uint32_t i = 0; i < n; i++)
+		/* cppcheck-suppress uninitvar */
 		if (e[i].function == fn && e[i].index == idx)
 			return &e[i];
 	return NULL;

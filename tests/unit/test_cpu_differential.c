@@ -1300,7 +1300,7 @@ static bool hw_component_init(const struct diff *d, const uint8_t *img, unsigned
 
 	if (i == 0) {
 		for (unsigned s = 0; s < 8; s++)
-			if (memcmp(img + 32 + 16 * s, zero, 10))
+			if (memcmp(img + 32 + 16 * s, zero, 10) != 0)
 				return false;
 		return diff_ld16(img) == VX_FCW_DEFAULT && diff_ld16(img + 2) == 0 && img[4] == 0 &&
 		       memcmp(img + 6, zero, 18) == 0;
@@ -1474,7 +1474,7 @@ static void count_signature(struct diff *d, const struct dcase *c)
 
 	signature(d, c, &hw_res, &model_res, text, sizeof(text));
 	for (unsigned i = 0; i < 32; i++) {
-		if (d->sig[c->cat][i].count && strcmp(d->sig[c->cat][i].text, text))
+		if (d->sig[c->cat][i].count && strcmp(d->sig[c->cat][i].text, text) != 0)
 			continue;
 		if (!d->sig[c->cat][i].count) {
 			snprintf(d->sig[c->cat][i].text, sizeof(d->sig[c->cat][i].text), "%s",

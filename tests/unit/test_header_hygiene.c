@@ -5,6 +5,7 @@
  */
 /* The order (and, in the hygiene test, the repetition) is the point. */
 /* clang-format off */
+/* NOLINTBEGIN(readability-duplicate-include): including each header twice is the test */
 #include <vxsave/common.h>
 #include <vxsave/common.h>
 #include <vxsave/arch.h>
@@ -40,6 +41,7 @@
 #include <vxsave/eval_cost.h>
 #include <vxsave/vxsave.h>
 #include <vxsave/vxsave.h>
+/* NOLINTEND(readability-duplicate-include) */
 
 #include <stdarg.h>
 #include <stddef.h>

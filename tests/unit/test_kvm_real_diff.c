@@ -134,7 +134,7 @@ static void show_diff(const struct op *o, const uint8_t *a, const uint8_t *b, si
 
 	/* CPUID: the differing entries as registers. */
 	for (size_t i = hdr; o->req == KVM_GET_CPUID2 && i + esz <= n && shown < 4; i += esz)
-		if (memcmp(a + i, b + i, esz)) {
+		if (memcmp(a + i, b + i, esz) != 0) {
 			show_entry("real ", a + i);
 			show_entry("model", b + i);
 			shown++;
@@ -606,7 +606,7 @@ static int supported(struct side *sr, struct side *sm, struct stats *st)
 			continue;
 		nd++;
 		st->ops++;
-		if (!m || memcmp(m, &a.e[i], sizeof(*m))) {
+		if (!m || memcmp(m, &a.e[i], sizeof(*m)) != 0) {
 			st->mismatches++;
 			printf("  MISMATCH KVM_GET_SUPPORTED_CPUID 0xD.%u\n", a.e[i].index);
 		}

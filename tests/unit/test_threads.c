@@ -93,7 +93,7 @@ static uint64_t job_fpu(void)
 	for (unsigned round = 0; round < ROUNDS; round++) {
 		uint8_t back[16];
 
-		memset(v, 0x11 * (round + 1), 16);
+		memset(v, (int)(0x11 * (round + 1)), 16);
 		if (vx_fpu_task_schedule(a, round % 2, &err) ||
 		    vx_fpu_task_set_reg(a, xmm, v, 16, &r, &err) || !r.retired ||
 		    vx_fpu_task_schedule(b, round % 2, &err) ||

@@ -21,7 +21,7 @@
 #define BUF	   16384u
 #define SEED	   UINT64_C(0x766d6d2d78736176)
 #define ROUNDS	   6
-#define FUZZ_CASES 3000
+#define FUZZ_CASES 3000u
 
 static _Alignas(64) uint8_t blob_buf[BUF], out_buf[BUF], back_buf[BUF];
 

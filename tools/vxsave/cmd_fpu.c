@@ -367,7 +367,7 @@ static json_t *json_ascii(const char *text)
 	size_t i;
 
 	for (i = 0; text[i] && i + 1 < sizeof(clean); i++)
-		clean[i] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
+		clean[i] = (char)((text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?');
 	clean[i] = '\0';
 	return json_string(clean);
 }

@@ -22,6 +22,7 @@
 
 /* The CLI's documented bounds are the engine's. */
 _Static_assert(CPU_SCRIPT_LINE_MAX == SG_LINE_MAX, "line bound");
+/* NOLINTNEXTLINE(misc-redundant-expression): two names, one value, is the point */
 _Static_assert(CPU_SCRIPT_TEXT_MAX == SG_TEXT_MAX, "text bound");
 _Static_assert(CPU_SCRIPT_STATEMENTS_MAX == SG_STATEMENTS_MAX, "statement bound");
 
@@ -272,7 +273,7 @@ static int check_inside(struct sg_parser *p, const struct cs_stmt *stmt, uint64_
 	if (stmt->where >= room || length > room - stmt->where)
 		return sg_fail(p, -EINVAL,
 			       "offset %#llx + %llu bytes is beyond buffer '%s' (%zu bytes)",
-			       (unsigned long long)(stmt->area.offset + stmt->where),
+			       (unsigned long long)stmt->area.offset + stmt->where,
 			       (unsigned long long)length, buffer->name, buffer->size);
 	return 0;
 }

@@ -281,7 +281,7 @@ void cs_print_area(FILE *out, const struct vx_profile *profile, uint64_t xcr0,
 	uint64_t to = from + length;
 
 	fprintf(out, "%s+%#llx at linear %#llx, %llu bytes in the buffer:\n", buffer->name,
-		(unsigned long long)area_offset, (unsigned long long)(buffer->base + area_offset),
+		(unsigned long long)area_offset, (unsigned long long)buffer->base + area_offset,
 		(unsigned long long)view.available);
 	vx_area_decode(profile, view.bytes, (size_t)view.available, xcr0, &map);
 	if (map.has_header)

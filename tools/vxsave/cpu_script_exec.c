@@ -292,6 +292,7 @@ CS_RUN(cs_run_require)
 {
 	const struct vx_profile *profile = vx_cpu_profile(SCRIPT(context)->cpu);
 
+	/* NOLINTNEXTLINE(misc-redundant-expression): the 64-bit mask's bound, whatever the count */
 	for (int feature = 0; feature < VX_FEAT_COUNT && feature < 64; feature++) {
 		const struct vx_feature_info *info = vx_feature_info((enum vx_feature)feature);
 
@@ -800,7 +801,7 @@ CS_RUN(cs_run_expect_memory)
 	char subject[96];
 
 	snprintf(subject, sizeof(subject), "%s+%#llx", s->buffers[expect->area.buffer].name,
-		 (unsigned long long)(expect->area.offset + expect->where));
+		 (unsigned long long)expect->area.offset + expect->where);
 	if (expect->value.bytes)
 		return compare_bytes(r, expect->negate, subject, actual, expect->value.bytes,
 				     expect->length);

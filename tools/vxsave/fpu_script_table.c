@@ -22,7 +22,7 @@ static const struct sg_kind fs_kind_unknown = {"WORD", parse_unknown};
 
 #define NAME_ARG(field, noun)                                                                      \
 	{                                                                                          \
-		.kind = &fs_kind_name, .what = noun, .to = FS_AT(field)                            \
+		.kind = &fs_kind_name, .what = (noun), .to = FS_AT(field)                          \
 	}
 #define CPU_ARG                                                                                    \
 	{                                                                                          \
@@ -83,8 +83,8 @@ static const struct sg_kind fs_kind_unknown = {"WORD", parse_unknown};
 	}
 #define FIELD_ARG(choices_, message)                                                               \
 	{                                                                                          \
-		.kind = &sg_kind_choice, .what = "field", .to = FS_AT(field), .choices = choices_, \
-		.refuse = message                                                                  \
+		.kind = &sg_kind_choice, .what = "field", .to = FS_AT(field),                      \
+		.choices = (choices_), .refuse = (message)                                         \
 	}
 
 #define TASK_FIELDS                                                                                \

@@ -24,11 +24,11 @@ static const struct sg_choice cr_names[] = {{"cr0", 0}, {"cr4", 4}, {NULL, 0}};
 
 #define NAME_ARG(field, noun)                                                                      \
 	{                                                                                          \
-		.kind = &fs_kind_name, .what = noun, .to = KS_AT(field)                            \
+		.kind = &fs_kind_name, .what = (noun), .to = KS_AT(field)                          \
 	}
 #define OPT_NAME_ARG(field, noun)                                                                  \
 	{                                                                                          \
-		.kind = &fs_kind_name, .what = noun, .to = KS_AT(field), .flags = SG_OPT           \
+		.kind = &fs_kind_name, .what = (noun), .to = KS_AT(field), .flags = SG_OPT         \
 	}
 #define VCPU_ARG NAME_ARG(name, "vCPU")
 #define VALUE_ARG(field)                                                                           \
@@ -37,12 +37,12 @@ static const struct sg_choice cr_names[] = {{"cr0", 0}, {"cr4", 4}, {NULL, 0}};
 	}
 #define UNKNOWN_ROW(phrase_, message, usage_)                                                      \
 	{                                                                                          \
-		phrase_,                                                                           \
+		(phrase_),                                                                         \
 		    {{.kind = &ks_kind_unknown,                                                    \
 		      .what = "a statement",                                                       \
 		      .flags = SG_REPEAT,                                                          \
-		      .refuse = message}},                                                         \
-		    .usage = usage_                                                                \
+		      .refuse = (message)}},                                                       \
+		    .usage = (usage_)                                                              \
 	}
 #define RESULT	    .provides = KS_FACT_RESULT
 #define MODEL(what) .check = ks_check_model_##what

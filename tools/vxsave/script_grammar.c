@@ -193,7 +193,8 @@ static void group_subjects(const struct sg_program *program, const struct sg_row
 			const char *phrase = program->tables[t]->rows[i].phrase;
 			size_t length;
 
-			if (strncasecmp(phrase, group->phrase, prefix) || phrase[prefix] != ' ')
+			if (strncasecmp(phrase, group->phrase, prefix) != 0 ||
+			    phrase[prefix] != ' ')
 				continue;
 			phrase += prefix + 1;
 			length = strcspn(phrase, " ");

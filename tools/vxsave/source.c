@@ -317,7 +317,7 @@ static int load_builtin(const char *name, struct vx_profile *profile)
 	struct vx_error err = VX_ERROR_INIT;
 	/* "NAME,-feat,+feat": a built-in with toggles (vx_profile_derive, docs/profiles.md). */
 	const char *toggles = name ? strchr(name, ',') : NULL;
-	char base[VX_PROFILE_NAME_MAX];
+	char base[VX_PROFILE_NAME_MAX] = "";
 
 	if (toggles)
 		snprintf(base, sizeof(base), "%.*s", (int)(toggles - name), name);
