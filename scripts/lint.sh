@@ -31,6 +31,7 @@ else
 	[ "$mode" = fast ] && checks=(-checks=-clang-analyzer-*)
 	echo "lint: clang-tidy ($mode) on $src/{src,tools,tests,bench}/**.c"
 	"$tidy" -p "$build" -j "$jobs" -quiet "${checks[@]}" \
+		-extra-arg-before="-include$src/scripts/lint-noreturn.h" \
 		"^$src/(src|tools|tests|bench)/.*\.c\$" >"$log/tidy" 2>&1 || true
 	# Diagnostics only (the tool's progress lines and "N warnings generated" are not findings).
 	sed 's/\x1b\[[0-9;]*m//g' "$log/tidy" | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |

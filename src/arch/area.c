@@ -304,7 +304,7 @@ int vx_area_check_header(const struct vx_profile *profile, const void *area, siz
 			 uint64_t allowed, enum vx_area_format format, unsigned flags,
 			 struct vx_error *err)
 {
-	uint64_t xstate_bv, xcomp_bv;
+	uint64_t xstate_bv = 0, xcomp_bv = 0;
 	int rc = vx_area_header(area, len, &xstate_bv, &xcomp_bv, err);
 	bool compacted = xcomp_bv & VX_XCOMP_BV_COMPACTED;
 
@@ -437,7 +437,7 @@ struct conversion {
 static int read_source(struct conversion *c, struct vx_error *err)
 {
 	uint64_t allowed = vx_profile_xcr0_supported(c->profile);
-	uint64_t xstate_bv, xcomp_bv, format;
+	uint64_t xstate_bv = 0, xcomp_bv = 0, format;
 	int rc = vx_area_header(c->src, c->src_len, &xstate_bv, &xcomp_bv, err);
 
 	if (rc)

@@ -230,7 +230,7 @@ static int check_duplicate(struct dump_state *st, uint32_t leaf, uint32_t sublea
 static int parse_leaf_line(struct dump_state *st, struct cursor *cur, struct vx_error *err)
 {
 	struct vx_cpuid_regs regs;
-	uint32_t leaf, subleaf;
+	uint32_t leaf = 0, subleaf = 0;
 	int ret;
 
 	if (st->blocks == 0)

@@ -166,6 +166,8 @@ static int make_tasks(struct ev_world *w, struct vx_fpu_task **leaders, unsigned
 		add_thread(w, leaders[p]);
 	}
 	for (unsigned i = 0; i < w->wl->tasks; i++) {
+		/* nproc >= tasks >= 1 here (ev_world_build). */
+		/* NOLINTNEXTLINE(clang-analyzer-core.DivideZero) */
 		struct vx_fpu_task *t = leaders[i % nproc];
 		int rc = i < nproc ? 0 : clone_from(w, leaders[i % nproc], &t, err);
 
@@ -205,7 +207,8 @@ static int make_vm(struct ev_world *w, unsigned j, struct vx_fpu_task *leader, s
 static int make_vcpu(struct ev_world *w, unsigned i, struct vx_error *err)
 {
 	struct vx_kvm_cpuid_entry ents[VX_KVM_MAX_CPUID_ENTRIES];
-	unsigned j = i % w->wl->vms;
+	/* vms >= 1 whenever there are vCPUs (vx_eval_workload_check). */
+	unsigned j = i % w->wl->vms; /* NOLINT(clang-analyzer-core.DivideZero) */
 	struct vx_fpu_task *vmm = w->vmm[j], *thread = NULL;
 	struct ev_vcpu *v = &w->vcpus[i];
 	uint32_t n = VX_KVM_MAX_CPUID_ENTRIES;

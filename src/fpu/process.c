@@ -311,9 +311,11 @@ static void thread_unlink(struct vx_fpu_process *p, struct vx_fpu_task *t)
 {
 	struct vx_fpu_task **link = &p->threads;
 
-	while (*link != t)
+	/* t is in its process's list; a miss leaves the list alone rather than run off its end. */
+	while (*link && *link != t)
 		link = &(*link)->next_thread;
-	*link = t->next_thread;
+	if (*link)
+		*link = t->next_thread;
 }
 
 static void process_unlink(struct vx_fpu_machine *m, struct vx_fpu_process *p)

@@ -283,7 +283,7 @@ static void place(const struct vx_vmm_converter *c, const struct vx_vmm_blob *b,
 
 size_t vx_vmm_convert_size(const struct vx_vmm_converter *c, const struct vx_vmm_blob *b)
 {
-	struct geometry g;
+	struct geometry g = {0};
 
 	place(c, b, &g, false);
 	return (size_t)g.size;
@@ -678,7 +678,7 @@ int vx_vmm_convert(const struct vx_vmm_converter *c, const struct vx_vmm_blob *b
 	/* Only the address: the report is filled before it is read. */
 	/* cppcheck-suppress uninitvar */
 	struct vx_vmm_report *r = report ? report : &local;
-	struct geometry g;
+	struct geometry g = {0};
 	int rc;
 
 	if (!c || !b || !b->bytes)

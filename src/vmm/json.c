@@ -258,7 +258,7 @@ static int hex4(struct parser *p, size_t pos, uint32_t *out)
 static int unicode_escape(struct parser *p, uint32_t *cp)
 {
 	size_t at = p->pos - 2;
-	uint32_t lo;
+	uint32_t lo = 0;
 	int rc = hex4(p, p->pos, cp);
 
 	if (rc)

@@ -1090,7 +1090,7 @@ static void trace(const struct diff *d, const char *step)
 
 static void model_run(struct diff *d, const struct dcase *c, struct model_out *o)
 {
-	struct vx_event ev;
+	struct vx_event ev = {0};
 	int rc;
 
 	o->vector = -1;
@@ -1709,7 +1709,7 @@ static int setup_model(struct diff *d)
 	struct vx_profile profile;
 	struct vx_error err = VX_ERROR_INIT;
 	struct vx_cpu_control ctl;
-	struct vx_event ev;
+	struct vx_event ev = {0};
 	int rc;
 
 	rc = vx_profile_from_host(&profile, &err);

@@ -1118,7 +1118,7 @@ static void randomize(struct tu *t, uint64_t seed)
 
 	for (unsigned i = 0; i < vx_reg_count(); i++) {
 		const struct vx_reg_info *r = vx_reg_at(i);
-		uint8_t bytes[1024];
+		uint8_t bytes[1024] = {0};
 
 		if (r == NULL || r->width == 0 || r->width > sizeof(bytes) ||
 		    !((RT_XCR0 | RT_XSS) & BIT(r->component)))

@@ -214,8 +214,10 @@ static uint64_t job_dev(void)
 	c->nent = 256;
 	if (vcpu < 0 || vx_kvm_ioctl(shared.dev, sys, KVM_GET_SUPPORTED_CPUID, c) ||
 	    vx_kvm_ioctl(shared.dev, vcpu, KVM_SET_CPUID2, c) ||
-	    vx_kvm_ioctl(shared.dev, vcpu, KVM_GET_XSAVE2, xsave))
+	    vx_kvm_ioctl(shared.dev, vcpu, KVM_GET_XSAVE2, xsave)) {
+		free(c);
 		return job_fail("drop-in /dev/kvm", vx_kvm_dev_last_error(shared.dev));
+	}
 	h = fnv(h, xsave, 4096);
 	vx_kvm_close(shared.dev, vcpu);
 	vx_kvm_close(shared.dev, vm);

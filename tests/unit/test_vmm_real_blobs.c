@@ -70,8 +70,10 @@ static bool real_up(struct real *r)
 	r->vcpu = r->vm < 0 ? -1 : ioctl(r->vm, KVM_CREATE_VCPU, 0);
 	rc = r->vm < 0 ? -1 : ioctl(r->vm, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 	r->size = rc > 4096 ? (uint32_t)rc : 4096;
-	if (!c || r->vcpu < 0)
+	if (!c || r->vcpu < 0) {
+		free(c); /* found by clang-analyzer (make lint, issue 11) */
 		return false;
+	}
 	c->nent = NCPUID;
 	rc = ioctl(r->sys, KVM_GET_SUPPORTED_CPUID, c);
 	if (rc == 0)

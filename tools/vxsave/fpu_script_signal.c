@@ -211,7 +211,7 @@ FS_RUN(fs_run_signal)
 	const struct fs_stmt *s = FS_STMT(stmt);
 	struct vx_error err = VX_ERROR_INIT;
 	struct fpu_script_buffer *b;
-	struct vx_fpu_task_info info;
+	struct vx_fpu_task_info info = {0};
 	struct vx_fpu_task *task;
 	char call[96];
 	int rc = loaded_task(r, c, s->name, "signal", &task, &info);
@@ -241,7 +241,7 @@ FS_RUN(fs_run_sigreturn)
 	enum vx_sigreturn_outcome outcome = VX_SIGRETURN_CLEARED;
 	struct vx_error err = VX_ERROR_INIT;
 	struct fpu_script_buffer *b = NULL;
-	struct vx_fpu_task_info info;
+	struct vx_fpu_task_info info = {0};
 	struct vx_fpu_task *task;
 	int rc = loaded_task(r, c, s->name, "sigreturn", &task, &info);
 

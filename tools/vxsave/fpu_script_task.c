@@ -130,7 +130,7 @@ FS_RUN(fs_run_exec)
 	struct fpu_script_context *c = context;
 	const struct fs_stmt *s = FS_STMT(stmt);
 	struct vx_error err = VX_ERROR_INIT;
-	bool same[FPU_SCRIPT_TASKS_MAX];
+	bool same[FPU_SCRIPT_TASKS_MAX] = {false};
 	struct vx_fpu_task *task;
 	int rc = fs_find_task(r, c, s->name, &task);
 

@@ -13,6 +13,11 @@
 
 #include "script_grammar.h"
 
+/* The analyzer's models of the failure functions (script_grammar.h); defined here. */
+#undef sg_fail
+#undef sg_fail_word
+#undef sg_run_error
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct sg_parser {

@@ -220,6 +220,15 @@ int sg_fail(struct sg_parser *p, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** Fail with @template where '{}' stands for @word (templates kept in tables). */
 int sg_fail_word(struct sg_parser *p, int code, const char *template, const char *word);
+
+/*
+ * For the clang static analyzer only (make lint): the failure functions return @code, which it
+ * cannot see from another file; without this it explores "failed but returned 0" paths.
+ */
+#ifdef __clang_analyzer__
+#define sg_fail(p, code, ...)	    (sg_fail((p), (code), __VA_ARGS__), (code))
+#define sg_fail_word(p, code, t, w) (sg_fail_word((p), (code), (t), (w)), (code))
+#endif
 /** The context of the table whose statement is being parsed. */
 void *sg_context(const struct sg_parser *p);
 /** The word bound to argument @index of the current row (NULL if absent). */
@@ -294,6 +303,9 @@ int sg_run(const struct sg_program *program, const struct sg_run_options *option
 /** Fail the running statement (sets @err->line). */
 int sg_run_error(struct sg_runner *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+#ifdef __clang_analyzer__ /* as sg_fail() above */
+#define sg_run_error(r, code, ...) (sg_run_error((r), (code), __VA_ARGS__), (code))
+#endif
 
 /* ----------------------------------------------------------------------------------------- */
 

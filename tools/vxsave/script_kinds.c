@@ -205,7 +205,7 @@ static int hex_to_bytes(struct sg_parser *p, const char *word, const char *digit
 	if (length > SG_BYTES_MAX)
 		return sg_fail(p, -E2BIG, "value '%.20s...' is longer than %u bytes", word,
 			       SG_BYTES_MAX);
-	value->bytes = calloc(length, 1);
+	value->bytes = calloc(length ? length : 1, 1);
 	if (!value->bytes)
 		return sg_fail(p, -ENOMEM, "out of memory");
 	for (size_t i = 0; *digits; digits++) {
@@ -216,6 +216,8 @@ static int hex_to_bytes(struct sg_parser *p, const char *word, const char *digit
 		size_t index = memory_order ? i / 2 : from_right / 2;
 		unsigned shift = memory_order ? (i & 1 ? 0 : 4) : (from_right & 1 ? 4 : 0);
 
+		/* Every digit but '_' was checked by count_hex_digits(): hex_digit() >= 0. */
+		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 		value->bytes[index] |= (uint8_t)(hex_digit((unsigned char)*digits) << shift);
 		i++;
 	}
