@@ -440,6 +440,14 @@ static void test_tokenizing(void **state)
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.program.stmts[2].line, 4);
 	sg_program_clear(&p.program);
+
+	/* Statements of blanks only - form feed, vertical tab, with spaces and tabs - are empty
+	 * (a lone form feed crashed the parser; fuzz/regressions/script/form-feed-statement). */
+	parse(&p, "\f\nnum 1\n \v\t\n\f;\v;num 2\n", false);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.program.count, 2);
+	assert_int_equal(p.program.stmts[1].line, 4);
+	sg_program_clear(&p.program);
 }
 
 /* Running: handlers in order, expectations counted, the first failure stops the run. */

@@ -517,6 +517,10 @@ static int parse_statement(struct sg_parser *p, char *text)
 		return rc;
 	snprintf(words_text, sizeof(words_text), "%s", text);
 	rc = split_words(p, words_text);
+	/* Only blanks trim() keeps (form feed, vertical tab): an empty statement, no words
+	 * (parse_words() needs one; found by fuzz_script, issue 11). */
+	if (rc == 0 && p->count == 0)
+		return 0;
 	return rc ? rc : parse_words(p);
 }
 
