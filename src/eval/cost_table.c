@@ -85,12 +85,14 @@ static const struct vx_eval_cost_entry default_table[VX_COST_COUNT] = {
 			    "(github.com/AlessandroSangiuliano/Uros/issues/561, 2026-09-21)"},
     [VX_COST_RDMSR] = {40, "cycles", VX_COST_PUBLISHED,
 		       "RDMSR ~30-50 cycles (midpoint) - 'The Mode-Specific Register', "
-		       "newsletter.onedfrk.com, 2026-05-25"},
-    [VX_COST_WRMSR] = {200, "cycles", VX_COST_PUBLISHED,
-		       "WRMSR ~100-300 cycles, serializing (midpoint) - newsletter.onedfrk.com "
-		       "2026-05-25; cf. Linux 26bb0981b3ff (KVM: VMX: use shared msr "
-		       "infrastructure): ~2000 cycles saved per vcpu/idle/vcpu switch by "
-		       "deferring the syscall MSRs and EFER to return to user"},
+		       "newsletter.onedfrk.com, 2026-05-25; an upper bound: 217-279 ns per "
+		       "read through /dev/cpu/N/msr, syscall included, on a Ryzen 3950X "
+		       "(gist.github.com/iximeow/62c967d2fad28d70aa333f8310bfac4c)"},
+    [VX_COST_WRMSR] = {144, "cycles", VX_COST_PUBLISHED,
+		       "WRMSR(IA32_SYSENTER_ESP) 144 cycles on bare metal (Core i7, 323 580 "
+		       "rdtsc-bracketed samples; 346 under KVM): github.com/AlessandroSangiuliano/"
+		       "Uros/issues/348, 2026-06-25; ~100-300 cycles per newsletter.onedfrk.com "
+		       "2026-05-25"},
     [VX_COST_VMEXIT] = {1360, "cycles", VX_COST_PUBLISHED,
 			"KVM pre-VMRUN to post-VMRUN around a trivial exit, 1344-1376 cycles "
 			"(M. Roth, LKML 2020-12-14, lkml.iu.edu/hypermail/linux/kernel/2012.2/"
