@@ -56,6 +56,10 @@ struct vx_kvm_dev;
  * @host_profile: a profile already parsed, copied at creation and booted instead of reading
  *            @profile (its name becomes the profile name); for programs that create many
  *            contexts on one host (fuzzers, tests), which then skip parsing it each time.
+ * @platform: what the context allocates with (the context, its descriptor table, VMs, vCPUs,
+ *            ioctl buffers, the guest program) and what its fpu system is booted with; NULL =
+ *            vx_platform_default().  Every allocation failure is -ENOMEM with a reason
+ *            (vx_kvm_dev_last_error() for a call, errno ENOMEM) and changes nothing.
  */
 struct vx_kvm_dev_options {
 	const char *profile;
@@ -66,9 +70,10 @@ struct vx_kvm_dev_options {
 	const char *sysfs_module;
 	const char *guest;
 	const struct vx_profile *host_profile;
+	const struct vx_platform *platform;
 };
 
-/** Defaults: live host, guest-only, detect the flavour, 2 CPUs, no safe_copy. */
+/** Defaults: live host, guest-only, detect the flavour, 2 CPUs, no safe_copy, default platform. */
 VX_API void vx_kvm_dev_options_init(struct vx_kvm_dev_options *options);
 /**
  * vx_kvm_dev_options_from_env() - the defaults overridden by VXSAVE_KVM_PROFILE,

@@ -118,18 +118,20 @@ int vx_kvm_detect_flavour(const char *sysfs, enum vx_kvm_flavour *flavour)
 	return -ENOENT;
 }
 
-static int read_file(const char *path, char **text, size_t *len, struct vx_error *err)
+static int read_file(const struct vx_kvm_dev *dev, const char *path, char **text, size_t *len,
+		     struct vx_error *err)
 {
 	FILE *f = fopen(path, "r");
-	char *buf = f ? malloc(MAX_DUMP + 1) : NULL;
+	char *buf = f ? vx_dev_alloc(dev, MAX_DUMP + 1) : NULL;
 
-	if (!buf) {
-		if (f)
-			fclose(f);
+	if (!f)
 		return vx_error_set(err, -ENOENT, "kvm_ioctl.h",
 				    ENV_PROFILE "=%s: neither a built-in profile nor a readable "
 						"dump file",
 				    path);
+	if (!buf) {
+		fclose(f);
+		return vx_error_set(err, -ENOMEM, "kvm_ioctl.h", "no memory to read %s", path);
 	}
 	*len = fread(buf, 1, MAX_DUMP, f);
 	fclose(f);
@@ -159,10 +161,10 @@ static int load_profile(struct vx_kvm_dev *dev, struct vx_error *err)
 	snprintf(dev->profile_name, sizeof(dev->profile_name), "%s", name);
 	if (vx_builtin_profile_text(name))
 		return vx_profile_builtin(&dev->profile, name, err);
-	rc = read_file(name, &text, &len, err);
+	rc = read_file(dev, name, &text, &len, err);
 	if (!rc)
 		rc = vx_profile_parse_dump(&dev->profile, text, len, 0, err);
-	free(text);
+	vx_dev_free(dev, text);
 	return rc;
 }
 
@@ -213,6 +215,7 @@ static int boot(struct vx_kvm_dev *dev, struct vx_error *err)
 
 	module_options(dev, &ko);
 	config.cet_design = vx_kvm_cet_design_fpu(ko.design);
+	config.platform = dev->pf;
 	rc = vx_fpu_system_create(&dev->profile, &config, &dev->sys, err);
 	if (!rc)
 		rc = vx_fpu_machine_create(dev->sys, dev->opts.ncpus, &dev->machine, err);
@@ -244,14 +247,18 @@ static int check_options(const struct vx_kvm_dev_options *o, struct vx_error *er
 int vx_kvm_dev_create(const struct vx_kvm_dev_options *options, struct vx_kvm_dev **out,
 		      struct vx_error *err)
 {
+	const struct vx_platform *pf =
+	    options->platform ? options->platform : vx_platform_default();
 	struct vx_kvm_dev *dev;
 	int rc = check_options(options, err);
 
 	if (rc)
 		return rc;
-	dev = calloc(1, sizeof(*dev));
+	dev = pf->alloc(pf->ctx, sizeof(*dev), _Alignof(struct vx_kvm_dev));
 	if (!dev)
 		return vx_error_set(err, -ENOMEM, "kvm_ioctl.h", "cannot allocate the context");
+	memset(dev, 0, sizeof(*dev));
+	dev->pf = pf;
 	dev->opts = *options;
 	if (!dev->opts.sysfs_module)
 		dev->opts.sysfs_module = SYSFS_MODULE;
@@ -277,13 +284,28 @@ void vx_kvm_dev_destroy(struct vx_kvm_dev *dev)
 	for (unsigned fd = 0; fd < dev->nfds; fd++)
 		if (dev->fds[fd].kind != VX_DEV_NONE)
 			(void)vx_kvm_close(dev, (int)fd);
-	free(dev->fds);
-	free(dev->guest);
+	vx_dev_free(dev, dev->fds);
+	vx_dev_free(dev, dev->guest);
 	vx_kvm_destroy(dev->kvm);
 	vx_fpu_machine_destroy(dev->machine);
 	vx_fpu_system_destroy(dev->sys);
 	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	dev->pf->free(dev->pf->ctx, dev);
+}
+
+void *vx_dev_alloc(const struct vx_kvm_dev *dev, size_t size)
+{
+	void *p = dev->pf->alloc(dev->pf->ctx, size ? size : 1, 16);
+
+	if (p)
+		memset(p, 0, size ? size : 1);
+	return p;
+}
+
+void vx_dev_free(const struct vx_kvm_dev *dev, void *ptr)
+{
+	if (ptr)
+		dev->pf->free(dev->pf->ctx, ptr);
 }
 
 struct vx_kvm *vx_kvm_dev_module(const struct vx_kvm_dev *dev)
@@ -325,10 +347,14 @@ static int grow_table(struct vx_kvm_dev *dev, int fd)
 
 	while (n <= (unsigned)fd)
 		n *= 2;
-	t = realloc(dev->fds, n * sizeof(*t));
+	/* A new table (zeroed) with the old entries: the old one stays until this succeeds. */
+	t = vx_dev_alloc(dev, n * sizeof(*t));
 	if (!t)
-		return -ENOMEM;
-	memset(t + dev->nfds, 0, (n - dev->nfds) * sizeof(*t));
+		return vx_error_set(&dev->last, -ENOMEM, "kvm_ioctl.h",
+				    "no memory for a descriptor table of %u entries", n);
+	if (dev->nfds)
+		memcpy(t, dev->fds, dev->nfds * sizeof(*t));
+	vx_dev_free(dev, dev->fds);
 	dev->fds = t;
 	dev->nfds = n;
 	return 0;
@@ -339,9 +365,14 @@ int vx_dev_new_fd(struct vx_kvm_dev *dev, enum vx_dev_kind kind, size_t size, in
 	int fd = memfd_create(kind_names[kind], cloexec ? MFD_CLOEXEC : 0);
 
 	if (fd < 0)
-		return -errno;
-	if ((size && ftruncate(fd, (off_t)size) != 0) ||
-	    ((unsigned)fd >= dev->nfds && grow_table(dev, fd) != 0)) {
+		return vx_error_set(&dev->last, -errno, "kvm_ioctl.h",
+				    "memfd_create for a descriptor failed");
+	if (size && ftruncate(fd, (off_t)size) != 0) {
+		close(fd);
+		return vx_error_set(&dev->last, -ENOMEM, "kvm_ioctl.h",
+				    "no memory for the %zu-byte descriptor file", size);
+	}
+	if ((unsigned)fd >= dev->nfds && grow_table(dev, fd) != 0) {
 		close(fd);
 		return -ENOMEM;
 	}
@@ -366,6 +397,7 @@ int vx_kvm_dev_open(struct vx_kvm_dev *dev, int flags)
 	int fd;
 
 	pthread_mutex_lock(&dev->lock);
+	vx_error_clear(&dev->last);
 	fd = vx_dev_new_fd(dev, VX_DEV_SYSTEM, 0, flags & O_CLOEXEC);
 	pthread_mutex_unlock(&dev->lock);
 	if (fd < 0) {
@@ -375,23 +407,22 @@ int vx_kvm_dev_open(struct vx_kvm_dev *dev, int flags)
 	return fd;
 }
 
-static void vcpu_free(struct vx_dev_vcpu *v)
+static void vcpu_free(struct vx_kvm_dev *dev, struct vx_dev_vcpu *v)
 {
 	if (v->run)
 		munmap(v->run, VX_KVM_DEV_MMAP_SIZE);
-	free(v);
+	vx_dev_free(dev, v);
 }
 
 /* The last reference gone: kvm_destroy_vm() with its vCPUs. */
 void vx_dev_vm_put(struct vx_kvm_dev *dev, struct vx_dev_vm *vm)
 {
-	(void)dev;
 	if (--vm->refs)
 		return;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu_free(vm->vcpus[i]);
+		vcpu_free(dev, vm->vcpus[i]);
 	vx_kvm_vm_destroy(vm->vm);
-	free(vm);
+	vx_dev_free(dev, vm);
 }
 
 int vx_kvm_close(struct vx_kvm_dev *dev, int fd)

@@ -76,14 +76,15 @@ static int guest_hook(void *ctx, struct vx_kvm_dev *dev, struct vx_kvm_vcpu *vcp
 	 * is EMULATION when the run did not say. */
 	if (rc == VX_KVM_RUN_EXIT && run->exit_reason == VX_KVM_EXIT_INTERNAL_ERROR) {
 		k->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		k->internal.suberror = run->internal_suberror ? run->internal_suberror
-							     : KVM_INTERNAL_ERROR_EMULATION;
+		k->internal.suberror =
+		    run->internal_suberror ? run->internal_suberror : KVM_INTERNAL_ERROR_EMULATION;
 		k->internal.ndata = 0;
 	}
 	return 0;
 }
 
-static int read_file(const char *path, char **text, size_t *len, struct vx_error *err)
+static int read_file(const struct vx_kvm_dev *dev, const char *path, char **text, size_t *len,
+		     struct vx_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	size_t n;
@@ -91,13 +92,13 @@ static int read_file(const char *path, char **text, size_t *len, struct vx_error
 	if (!f)
 		return vx_error_set(err, -ENOENT, "kvm_ioctl.h", "VXSAVE_KVM_GUEST=%s: cannot open",
 				    path);
-	*text = malloc(GUEST_FILE_LIMIT + 1);
+	*text = vx_dev_alloc(dev, GUEST_FILE_LIMIT + 1);
 	n = *text ? fread(*text, 1, GUEST_FILE_LIMIT + 1, f) : 0;
 	fclose(f);
 	if (!*text)
-		return vx_error_set(err, -ENOMEM, "kvm_ioctl.h", "cannot read %s", path);
+		return vx_error_set(err, -ENOMEM, "kvm_ioctl.h", "no memory to read %s", path);
 	if (n > GUEST_FILE_LIMIT) {
-		free(*text);
+		vx_dev_free(dev, *text);
 		return vx_error_set(err, -EFBIG, "kvm_ioctl.h",
 				    "VXSAVE_KVM_GUEST=%s: larger than %u bytes", path,
 				    GUEST_FILE_LIMIT);
@@ -111,19 +112,19 @@ int vx_kvm_dev_load_guest(struct vx_kvm_dev *dev, const char *path, struct vx_er
 	struct vx_dev_guest *g;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = read_file(path, &text, &len, err);
+	int rc = read_file(dev, path, &text, &len, err);
 
 	if (rc)
 		return rc;
-	g = calloc(1, sizeof(*g));
+	g = vx_dev_alloc(dev, sizeof(*g));
 	rc = g ? vx_kvm_guest_program_parse(text, len, g->ops, GUEST_MAX_OPS, &g->count, err)
 	       : vx_error_set(err, -ENOMEM, "kvm_ioctl.h", "cannot allocate the guest");
-	free(text);
+	vx_dev_free(dev, text);
 	if (rc) {
-		free(g);
+		vx_dev_free(dev, g);
 		return rc;
 	}
-	free(dev->guest);
+	vx_dev_free(dev, dev->guest);
 	dev->guest = g;
 	vx_kvm_dev_set_run_hook(dev, guest_hook, g);
 	return 0;

@@ -52,6 +52,7 @@ struct vx_dev_fd {
 
 struct vx_kvm_dev {
 	struct vx_kvm_dev_options opts;
+	const struct vx_platform *pf; /* opts.platform, or the default: every allocation */
 	char profile_name[64];
 	struct vx_profile profile;
 	struct vx_fpu_system *sys;
@@ -66,6 +67,10 @@ struct vx_kvm_dev {
 	void *run_ctx;
 	struct vx_dev_guest *guest; /* dev_guest.c: the guest program file's, if any */
 };
+
+/* dev.c: zeroed memory from the context's platform (kvm_ioctl.h @platform); NULL if none. */
+void *vx_dev_alloc(const struct vx_kvm_dev *dev, size_t size);
+void vx_dev_free(const struct vx_kvm_dev *dev, void *ptr);
 
 /* dev.c: descriptors. */
 int vx_dev_new_fd(struct vx_kvm_dev *dev, enum vx_dev_kind kind, size_t size, int cloexec);

@@ -167,11 +167,12 @@ static int sys_device_attr(struct vx_kvm_dev *dev, void *arg, bool get)
 
 static struct vx_dev_vm *vm_new(struct vx_kvm_dev *dev, int *rc)
 {
-	struct vx_dev_vm *vm = calloc(1, sizeof(*vm));
+	struct vx_dev_vm *vm = vx_dev_alloc(dev, sizeof(*vm));
 
-	*rc = vm ? vx_kvm_vm_create(dev->kvm, dev->task, &vm->vm, &dev->last) : -ENOMEM;
+	*rc = vm ? vx_kvm_vm_create(dev->kvm, dev->task, &vm->vm, &dev->last)
+		 : vx_error_set(&dev->last, -ENOMEM, "KVM_CREATE_VM", "no memory for the VM");
 	if (*rc) {
-		free(vm);
+		vx_dev_free(dev, vm);
 		return NULL;
 	}
 	vm->refs = 1;
@@ -273,18 +274,20 @@ static int h_has_device_attr(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *
 static struct vx_dev_vcpu *vcpu_new(struct vx_kvm_dev *dev, struct vx_dev_vm *vm, unsigned long id,
 				    int *rc)
 {
-	struct vx_dev_vcpu *v = calloc(1, sizeof(*v));
+	struct vx_dev_vcpu *v = vx_dev_alloc(dev, sizeof(*v));
 
 	*rc = -ENOMEM;
-	if (!v)
+	if (!v) {
+		vx_error_set(&dev->last, -ENOMEM, "KVM_CREATE_VCPU", "no memory for the vCPU");
 		return NULL;
+	}
 	/* KVM_MAX_VCPU_IDS: an id that does not fit is -EINVAL before anything else. */
 	*rc = id > UINT32_MAX
 		  ? vx_error_set(&dev->last, -EINVAL, "KVM_CREATE_VCPU", "vCPU id %lu out of range",
 				 id)
 		  : vx_kvm_vcpu_create(vm->vm, dev->task, (unsigned)id, &v->vcpu, &dev->last);
 	if (*rc) {
-		free(v);
+		vx_dev_free(dev, v);
 		return NULL;
 	}
 	v->vm = vm;
@@ -299,20 +302,33 @@ static void *map_run(int fd)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* KVM_CREATE_VCPU: the vCPU lives with the VM; its descriptor holds a VM reference. */
+/*
+ * KVM_CREATE_VCPU: the vCPU lives with the VM; its descriptor holds a VM reference.  The
+ * descriptor and its kvm_run mapping come first: a vCPU once created cannot be taken out of
+ * its VM again, so nothing may fail after it (a failure leaves the VM as it was).
+ */
 static int vm_create_vcpu(struct vx_kvm_dev *dev, struct vx_dev_vm *vm, unsigned long id)
 {
 	struct vx_dev_vcpu *v;
-	int rc, fd;
+	void *run;
+	int rc, fd = vx_dev_new_fd(dev, VX_DEV_VCPU, VX_KVM_DEV_MMAP_SIZE, 1);
 
-	v = vcpu_new(dev, vm, id, &rc);
-	if (!v)
-		return rc;
-	vm->vcpus[vm->nvcpus++] = v;
-	fd = vx_dev_new_fd(dev, VX_DEV_VCPU, VX_KVM_DEV_MMAP_SIZE, 1);
 	if (fd < 0)
 		return fd;
-	v->run = map_run(fd);
+	run = map_run(fd);
+	v = run ? vcpu_new(dev, vm, id, &rc) : NULL;
+	if (!run)
+		rc = vx_error_set(&dev->last, -ENOMEM, "KVM_CREATE_VCPU",
+				  "cannot map the vCPU's kvm_run page");
+	if (!v) {
+		if (run)
+			munmap(run, VX_KVM_DEV_MMAP_SIZE);
+		dev->fds[fd] = (struct vx_dev_fd){VX_DEV_NONE, NULL, NULL};
+		close(fd);
+		return rc;
+	}
+	v->run = run;
+	vm->vcpus[vm->nvcpus++] = v;
 	dev->fds[fd].vm = vm;
 	dev->fds[fd].vcpu = v;
 	vm->refs++;

@@ -221,13 +221,14 @@ static int xsave_get(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg, boo
 
 	if (v2 && size < VCPU(f)->gfpu.uabi_size)
 		size = VCPU(f)->gfpu.uabi_size;
-	buf = calloc(1, size);
+	buf = vx_dev_alloc(dev, size);
 	if (!buf)
-		return -ENOMEM;
+		return vx_error_set(&dev->last, -ENOMEM, v2 ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE",
+				    "no memory for a %zu-byte buffer", size);
 	rc = vx_kvm_vcpu_get_xsave(VCPU(f), v2, buf, size, &dev->last);
 	if (!rc)
 		rc = vx_dev_copy_out(dev, arg, buf, size);
-	free(buf);
+	vx_dev_free(dev, buf);
 	return rc;
 }
 
@@ -245,12 +246,14 @@ static int h_get_xsave2(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg)
 static int h_set_xsave(struct vx_kvm_dev *dev, struct vx_dev_fd *f, void *arg)
 {
 	size_t size = VCPU(f)->gfpu.uabi_size;
-	uint8_t *buf = calloc(1, size ? size : 1);
-	int rc = buf ? vx_dev_copy_in(dev, buf, arg, size) : -ENOMEM;
+	uint8_t *buf = vx_dev_alloc(dev, size);
+	int rc = buf ? vx_dev_copy_in(dev, buf, arg, size)
+		     : vx_error_set(&dev->last, -ENOMEM, "KVM_SET_XSAVE",
+				    "no memory for a %zu-byte buffer", size);
 
 	if (!rc)
 		rc = vx_kvm_vcpu_set_xsave(VCPU(f), buf, size, &dev->last);
-	free(buf);
+	vx_dev_free(dev, buf);
 	return rc;
 }
 
