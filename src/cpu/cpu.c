@@ -227,36 +227,8 @@ void vx_cpu_get_control(const struct vx_cpu *cpu, struct vx_cpu_control *control
 		*control = cpu->control;
 }
 
-/* Components this processor has: x87, SSE and every component with bytes. */
-uint64_t cpu_known_components(const struct vx_cpu *cpu)
-{
-	return MASK_LEGACY | cpu->facts.stored;
-}
-
-bool cpu_in_64bit_mode(const struct vx_cpu *cpu)
-{
-	return cpu->control.mode == VX_MODE_64BIT;
-}
-
-/* §5.0: real mode runs at CPL 0; virtual-8086 mode always at CPL 3. */
-unsigned cpu_effective_cpl(const struct vx_cpu *cpu)
-{
-	if (cpu->control.mode == VX_MODE_REAL)
-		return 0;
-	if (cpu->control.mode == VX_MODE_V86)
-		return 3;
-	return cpu->control.cpl;
-}
-
-static bool canonical_in(unsigned bits, uint64_t address)
-{
-	uint64_t upper;
-
-	if (bits >= 64)
-		return true;
-	upper = address >> (bits - 1);
-	return upper == 0 || upper == (UINT64_MAX >> (bits - 1));
-}
+/* cpu_known_components, cpu_in_64bit_mode, cpu_effective_cpl, cpu_canonical_access: inline in
+ * cpu_internal.h (every instruction asks them). */
 
 /*
  * §7.2: MSR values: canonical for the CPU's maximum linear-address width, whatever the paging
@@ -264,13 +236,7 @@ static bool canonical_in(unsigned bits, uint64_t address)
  */
 bool cpu_canonical(const struct vx_cpu *cpu, uint64_t address)
 {
-	return canonical_in(cpu->facts.linear_address_bits, address);
-}
-
-/* §5.0: memory operands: canonical for the paging mode, 57 bits only with CR4.LA57 = 1. */
-bool cpu_canonical_access(const struct vx_cpu *cpu, uint64_t address)
-{
-	return canonical_in(cpu->control.cr4 & VX_CR4_LA57 ? 57 : 48, address);
+	return cpu_canonical_in(cpu->facts.linear_address_bits, address);
 }
 
 static int control_fault(struct vx_event *event, enum vx_event_cause cause, const char *rule,

@@ -144,12 +144,10 @@ int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes, struct
 {
 	const struct insn_desc *d;
 	struct insn_args args;
-	struct vx_event scratch;
 
 	if (!cpu || !mem || (unsigned)insn >= VX_INSN_COUNT || (!mem->bytes && mem->size))
 		return -EINVAL;
-	if (!event)
-		event = &scratch;
+	/* Events are optional (cpu.h): without one a fault formats no reason text. */
 	event_clear(event);
 	d = &insn_table[insn];
 	if (check_undefined(cpu, d, prefixes, event) || check_privilege(cpu, d, event) ||

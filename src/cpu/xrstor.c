@@ -237,6 +237,11 @@ static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, con
 	uint32_t xmm_bytes =
 	    (cpu_in_64bit_mode(cpu) ? LEG_XMM_END : LEG_XMM_END_32BIT) - VX_XMM_OFFSET;
 
+	/* §2.2: XMM0-15 in 64-bit mode - a fixed-size copy rather than a variable one. */
+	if (xmm_bytes == LEG_XMM_END - VX_XMM_OFFSET && (p->to_restore & MASK_SSE)) {
+		copy_block(xmm, area + VX_XMM_OFFSET, LEG_XMM_END - VX_XMM_OFFSET);
+		xmm_bytes = 0;
+	}
 	if (p->to_restore & MASK_X87)
 		x87_load(cpu, area, rex_w);
 	else if (p->to_init & MASK_X87)
@@ -245,7 +250,7 @@ static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, con
 		memcpy(cpu->state.legacy + VX_MXCSR_OFFSET, area + VX_MXCSR_OFFSET, 4);
 	else if (p->init_mxcsr)
 		store_le32(cpu->state.legacy + VX_MXCSR_OFFSET, VX_MXCSR_DEFAULT);
-	if (p->to_restore & MASK_SSE)
+	if ((p->to_restore & MASK_SSE) && xmm_bytes)
 		memcpy(xmm, area + VX_XMM_OFFSET, xmm_bytes);
 	else if (p->to_init & MASK_SSE)
 		memset(xmm, 0, xmm_bytes);
@@ -278,7 +283,13 @@ static void restore_components(struct vx_cpu *cpu, const struct restore_plan *p,
 			       const uint8_t *area)
 {
 	uint64_t load = p->to_restore & cpu->facts.stored;
-	uint64_t init = p->to_init & cpu->facts.stored;
+	/*
+	 * A component not in use already holds its initial configuration (every write marks it
+	 * in use, and XINUSE[i] is cleared only by initializing it or by finding it all zeros:
+	 * state.c, §4), so initializing it again writes nothing new - a context switch
+	 * restores several idle AVX-512/AMX/PKRU components each time.
+	 */
+	uint64_t init = p->to_init & cpu->facts.stored & cpu->state.xinuse;
 
 	if (cpu_in_64bit_mode(cpu)) {
 		copy_components_in(

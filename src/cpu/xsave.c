@@ -63,16 +63,40 @@ static uint32_t first_written_byte(uint64_t written, bool mxcsr)
 	return VX_HEADER_OFFSET;
 }
 
+/* §2.2: XMM0-15 in 64-bit mode (a fixed-size copy), XMM0-7 outside it. */
 static void save_sse(const struct vx_cpu *cpu, uint8_t *area)
 {
-	memcpy(area + VX_XMM_OFFSET, cpu->state.legacy + VX_XMM_OFFSET,
-	       xmm_end(cpu) - VX_XMM_OFFSET);
+	if (cpu_in_64bit_mode(cpu))
+		copy_block(area + VX_XMM_OFFSET, cpu->state.legacy + VX_XMM_OFFSET,
+			   LEG_XMM_END - VX_XMM_OFFSET);
+	else
+		memcpy(area + VX_XMM_OFFSET, cpu->state.legacy + VX_XMM_OFFSET,
+		       xmm_end(cpu) - VX_XMM_OFFSET);
 }
 
 /* MXCSR and MXCSR_MASK (bytes 24-31) as one unit. */
 static void save_mxcsr(const struct vx_cpu *cpu, uint8_t *area)
 {
 	memcpy(area + VX_MXCSR_OFFSET, cpu->state.legacy + VX_MXCSR_OFFSET, 8);
+}
+
+/*
+ * The legacy region's written parts.  A 64-bit save of x87 and SSE with MXCSR (REX.W form)
+ * is bytes 0-415 of the processor's legacy image in one copy (x87_save_with_sse64).
+ */
+static void save_legacy(const struct vx_cpu *cpu, uint8_t *area, uint64_t written, bool mxcsr,
+			bool rex_w)
+{
+	if (rex_w && mxcsr && (written & MASK_LEGACY) == MASK_LEGACY) {
+		x87_save_with_sse64(cpu, area);
+		return;
+	}
+	if (written & MASK_X87)
+		x87_save(cpu, area, rex_w);
+	if (mxcsr)
+		save_mxcsr(cpu, area);
+	if (written & MASK_SSE)
+		save_sse(cpu, area);
 }
 
 /* Component i >= 2 at @dst: its bytes, or its initial configuration if XFD-armed (§5.9). */
@@ -164,12 +188,7 @@ int exec_xsave_standard(struct vx_cpu *cpu, const struct insn_args *args, struct
 	if (area_check(cpu, args->mem, args->addr, range, true, event))
 		return VX_FAULTED;
 	area = area_bytes(args->mem, args->addr);
-	if (written & MASK_X87)
-		x87_save(cpu, area, args->rex_w);
-	if (mxcsr)
-		save_mxcsr(cpu, area);
-	if (written & MASK_SSE)
-		save_sse(cpu, area);
+	save_legacy(cpu, area, written, mxcsr, args->rex_w);
 	save_standard_components(cpu, area, written & cpu->facts.stored, armed);
 	/* §5.1: XSTATE_BV ← (OLD & ~RFBM) | (XINUSE & RFBM); XCOMP_BV and bytes 16-63 kept. */
 	uint64_t old = load_le64(area + VX_XSTATE_BV_OFFSET);
@@ -280,12 +299,7 @@ int exec_xsave_compacted(struct vx_cpu *cpu, const struct insn_args *args, struc
 	if (area_check(cpu, args->mem, args->addr, range, true, event))
 		return VX_FAULTED;
 	area = area_bytes(args->mem, args->addr);
-	if (written & MASK_X87)
-		x87_save(cpu, area, args->rex_w);
-	if (mxcsr)
-		save_mxcsr(cpu, area);
-	if (written & MASK_SSE)
-		save_sse(cpu, area);
+	save_legacy(cpu, area, written, mxcsr, args->rex_w);
 	save_compacted_components(cpu, area, layout, written);
 	/* §5.3/§5.4: XSTATE_BV ← TO_BE_SAVED (before the modified masking); XCOMP_BV ← 2^63|RFBM.
 	 */
