@@ -107,20 +107,27 @@ void ev_tag_owner(uint64_t tag, const char *const *guest_regs, char *reg, size_t
 /* ----------------------------------------------------------------------------------------- */
 /* Violations and history                                                                       */
 
+/* One line per step in a ring of VX_EVAL_HISTORY (no memmove per step). */
 void ev_history_add(struct ev_world *w, const struct ev_hist *h)
 {
 	if (w->nhist == VX_EVAL_HISTORY) {
-		memmove(w->hist, w->hist + 1, sizeof(w->hist) - sizeof(w->hist[0]));
-		w->nhist--;
+		w->hist[w->hist_head] = *h;
+		w->hist_head = (w->hist_head + 1) % VX_EVAL_HISTORY;
+		return;
 	}
-	w->hist[w->nhist++] = *h;
+	w->hist[(w->hist_head + w->nhist++) % VX_EVAL_HISTORY] = *h;
+}
+
+struct ev_hist *ev_history_last(struct ev_world *w)
+{
+	return &w->hist[(w->hist_head + w->nhist - 1) % VX_EVAL_HISTORY];
 }
 
 static void render_history(const struct ev_world *w, struct vx_eval_violation *v)
 {
 	v->nhistory = w->nhist;
 	for (unsigned i = 0; i < w->nhist; i++) {
-		const struct ev_hist *h = &w->hist[i];
+		const struct ev_hist *h = &w->hist[(w->hist_head + i) % VX_EVAL_HISTORY];
 		const struct ev_entity *e = &w->ents[h->entity];
 
 		if (e->kind == EV_TASK)
@@ -252,18 +259,46 @@ static int check_msrs(struct ev_world *w, const struct ev_entity *e, struct vx_c
 	return 0;
 }
 
-/* Every user register of the CPU, as XSAVE would store them (standard format, XCR0). */
+/*
+ * The first guest tag in the standard image's bytes of @mask: the legacy region and header,
+ * then each run of components that lie back to back (a run is scanned as one range, as the
+ * whole image was before).
+ */
+static long find_in_components(const struct ev_world *w, uint64_t mask, uint64_t *tag)
+{
+	uint32_t start = 0, end = VX_EXTENDED_OFFSET;
+	long off;
+
+	for (uint64_t m = mask & ~UINT64_C(3); m; m &= m - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(m);
+
+		if (w->std_offset[i] != end) {
+			if ((off = ev_find_guest_tag(w->scratch + start, end - start, tag)) >= 0)
+				return off + (long)start;
+			start = w->std_offset[i];
+		}
+		end = w->std_offset[i] + w->std_size[i];
+	}
+	off = ev_find_guest_tag(w->scratch + start, end - start, tag);
+	return off < 0 ? -1 : off + (long)start;
+}
+
+/*
+ * Every user register of the CPU, as XSAVE would store them (standard format).  Only the
+ * components in use can hold anything but their initial zeros (arch.md §4, §6: XINUSE[i] = 0
+ * means component i is in its initial configuration), so only those are imaged and scanned -
+ * x87 and SSE always; an XFD-armed component keeps its XINUSE bit and is scanned too.
+ */
 static int check_registers(struct ev_world *w, const struct ev_entity *e, struct vx_cpu *cpu)
 {
 	char where[256], at[64], name[48];
 	uint64_t tag = 0;
+	uint64_t mask = (vx_cpu_xinuse(cpu) | UINT64_C(3)) & vx_cpu_xcr0(cpu) & w->std_user;
 	long off;
 
-	size_t len = vx_fpu_user_cfg(w->sys)->max_size; /* standard size for the host's XCR0 */
-
-	if (vx_cpu_to_standard_image(cpu, vx_cpu_xcr0(cpu), w->scratch, w->scratch_len) != 0)
+	if (vx_cpu_to_standard_image(cpu, mask, w->scratch, w->scratch_len) != 0)
 		return 0;
-	off = ev_find_guest_tag(w->scratch, len < w->scratch_len ? len : w->scratch_len, &tag);
+	off = find_in_components(w, mask, &tag);
 	if (off < 0)
 		return 0;
 	ev_locate(w, false, 0, off, at, sizeof(at));
@@ -303,7 +338,8 @@ static int check_deep(struct ev_world *w, const struct ev_entity *e, struct vx_c
 	size_t len = w->scratch_len;
 	uint32_t size = vx_fpu_sigframe_size(w->sys, info->fpstate);
 
-	memset(w->scratch, 0, w->scratch_len);
+	/* Bytes XSAVE does not write keep what was there: zero the frame's bytes only. */
+	memset(w->scratch, 0, size < w->scratch_len ? size : w->scratch_len);
 	if (vx_fpu_copy_fpstate_to_sigframe(w->sys, cpu, info->fpstate, info->pkru, w->scratch,
 					    w->scratch_len, &err) == 0 &&
 	    scan(w, VX_EVAL_CHECK_SIGFRAME, e, w->scratch, size, false, 0, "signal frame"))

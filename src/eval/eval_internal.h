@@ -158,12 +158,18 @@ struct ev_world {
 	uint8_t *scratch;
 	size_t scratch_len;
 	uint64_t user_returns; /* for deep_check_every */
+	/* The standard-format place of each user component (linux-fpu.md §2.3, from the fpu
+	 * system's xstate cache once at build), so the register check images and scans only the
+	 * components in use. */
+	uint64_t std_user;
+	uint32_t std_offset[VX_FPU_XFEATURE_MAX];
+	uint32_t std_size[VX_FPU_XFEATURE_MAX];
 
 	struct vx_eval_counters c; /* what the evaluation counts itself */
 	uint64_t mem_total;
 	uint64_t violations;
-	struct ev_hist hist[VX_EVAL_HISTORY];
-	unsigned nhist;
+	struct ev_hist hist[VX_EVAL_HISTORY]; /* a ring: the oldest at hist_head */
+	unsigned nhist, hist_head;
 	bool fault_armed;
 };
 
@@ -199,6 +205,8 @@ int ev_violation(struct ev_world *w, enum vx_eval_check check, const char *reg, 
     ;
 int ev_check_host_view(struct ev_world *w, struct ev_entity *e, struct vx_error *err);
 void ev_history_add(struct ev_world *w, const struct ev_hist *h);
+/* The newest history line (the step being run). */
+struct ev_hist *ev_history_last(struct ev_world *w);
 /* Where byte @off of an fpstate image (@compacted with @xcomp_bv, or standard) lies. */
 void ev_locate(const struct ev_world *w, bool compacted, uint64_t xcomp_bv, long off, char *buf,
 	       size_t len);

@@ -443,7 +443,7 @@ static int one_instruction(struct ev_world *w, struct ev_vcpu *v, struct ev_enti
 int ev_vcpu_slice(struct ev_world *w, struct ev_entity *e, unsigned cpu, struct vx_error *err)
 {
 	struct ev_vcpu *v = e->vcpu;
-	struct ev_hist *h = &w->hist[w->nhist - 1];
+	struct ev_hist *h = ev_history_last(w);
 	int rc = 0;
 
 	for (unsigned n = 0; n < w->wl->slice && rc == 0; n++) {

@@ -111,6 +111,23 @@ static int resolve_regs(struct ev_world *w, struct vx_error *err)
 	return 0;
 }
 
+/* The standard offset and size of every user component with one (linux-fpu.md §2.3). */
+static void std_places(struct ev_world *w)
+{
+	w->std_user = 0;
+	for (unsigned id = 2; id < VX_FPU_XFEATURE_MAX; id++) {
+		struct vx_fpu_xstate_info info;
+
+		if (!vx_fpu_xstate_info(w->sys, id, &info) || info.offset == VX_FPU_NO_OFFSET ||
+		    info.size == 0)
+			continue;
+		w->std_offset[id] = info.offset;
+		w->std_size[id] = info.size;
+		w->std_user |= VX_BIT(id);
+	}
+	w->std_user |= UINT64_C(3);
+}
+
 static int alloc_arrays(struct ev_world *w, unsigned nproc, struct vx_error *err)
 {
 	const struct vx_eval_workload *wl = w->wl;
@@ -120,6 +137,7 @@ static int alloc_arrays(struct ev_world *w, unsigned nproc, struct vx_error *err
 		image = vx_fpu_max_frame_size(w->sys);
 	w->scratch_len = (image + 4096 + 63) & ~(size_t)63;
 	w->scratch = ev_alloc(w, w->scratch_len);
+	std_places(w);
 	w->threads_cap = wl->tasks + nproc + wl->vcpus;
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	w->threads = ev_alloc(w, w->threads_cap * sizeof(*w->threads));
