@@ -301,12 +301,16 @@ struct vx_vmm_vcpu;
  * @live:    the profile is this machine's (vx_profile_from_host): detect the flavour and read
  *           kvm.ignore_msrs from sysfs.
  * @sysfs_module: where loaded modules are listed; NULL = "/sys/module".
+ * @platform: what the host (its fpu system, machine and KVM module) and its vCPUs allocate
+ *           with; NULL = vx_platform_default().  A failed allocation is -ENOMEM with a reason
+ *           and leaves nothing behind.
  */
 struct vx_vmm_host_options {
 	int flavour;
 	enum vx_kvm_cet_design design;
 	bool live;
 	const char *sysfs_module;
+	const struct vx_platform *platform;
 };
 
 VX_API void vx_vmm_host_options_init(struct vx_vmm_host_options *options);

@@ -72,6 +72,11 @@ struct vx_vmm_one_reg {
  * @msrs:         KVM_GET_MSRS results by index, @nmsrs of them.
  * @one_regs:     KVM_GET_ONE_REG results (the guest SSP, kvm.md §3.4), @none_regs of them.
  * @xsave:        the KVM_GET_XSAVE / KVM_GET_XSAVE2 buffer, @xsave_len bytes.
+ * @registers_set_by: how a capture loaded the registers (the bundle's "capture" object,
+ *                docs/vmm.md "Bundles"): "guest" (a guest program under KVM_RUN) or
+ *                "KVM_SET_XSAVE"; "" when not recorded (not a capture, or an older one).
+ * @registers_seed: the capture's seed (vx_vmm_capture_options.seed).
+ * @registers_note: what the guest set, or why the capture fell back to KVM_SET_XSAVE.
  */
 struct vx_vmm_bundle {
 	unsigned vcpu_id;
@@ -92,7 +97,14 @@ struct vx_vmm_bundle {
 	struct vx_vmm_one_reg one_regs[VX_VMM_BUNDLE_MAX_ONE_REG];
 	uint32_t xsave_len;
 	uint8_t xsave[VX_VMM_BUNDLE_XSAVE_MAX];
+	char registers_set_by[16];
+	uint32_t registers_seed;
+	char registers_note[VX_VMM_ORIGIN_MAX];
 };
+
+/** The two ways a capture loads the registers ("registers_set_by" of a bundle). */
+#define VX_VMM_SET_BY_GUEST_NAME	 "guest"
+#define VX_VMM_SET_BY_KVM_SET_XSAVE_NAME "KVM_SET_XSAVE"
 
 /** An empty bundle: no source, flavour and design unknown, nothing saved. */
 VX_API void vx_vmm_bundle_init(struct vx_vmm_bundle *bundle);
@@ -120,6 +132,16 @@ VX_API const char *vx_vmm_state_format_name(enum vx_vmm_state_format format);
 VX_API int vx_vmm_bundle_parse(const char *text, size_t len, unsigned vcpu,
 			       struct vx_vmm_bundle *bundle, enum vx_vmm_state_format *format,
 			       struct vx_error *err);
+/**
+ * vx_vmm_bundle_parse_with_platform() - vx_vmm_bundle_parse() allocating the JSON tree (the
+ * Cloud Hypervisor vCPU state embedded as a string too) and its scratch bundle from @platform
+ * (NULL = vx_platform_default()).  A failed allocation is -ENOMEM, @bundle unchanged.
+ */
+VX_API int vx_vmm_bundle_parse_with_platform(const char *text, size_t len, unsigned vcpu,
+					     const struct vx_platform *platform,
+					     struct vx_vmm_bundle *bundle,
+					     enum vx_vmm_state_format *format,
+					     struct vx_error *err);
 
 /**
  * vx_vmm_bundle_format() - write @bundle as a version-1 bundle (docs/vmm.md "Bundles"): keys
@@ -142,6 +164,9 @@ VX_API uint64_t vx_vmm_bundle_xstate_bv(const struct vx_vmm_bundle *bundle);
 /* ----------------------------------------------------------------------------------------- */
 /* Capture (vmm_state.c)                                                                        */
 
+/** How a capture loads the registers (vx_vmm_capture_options.set_by). */
+enum vx_vmm_set_by { VX_VMM_SET_BY_KVM_SET_XSAVE = 0, VX_VMM_SET_BY_GUEST };
+
 /**
  * struct vx_vmm_capture_options - the vCPU a capture sets up, as a VMM does.
  * @backend:     the /dev/kvm to use (vx_kvm_backend_real() or _model()).
@@ -157,8 +182,13 @@ VX_API uint64_t vx_vmm_bundle_xstate_bv(const struct vx_vmm_bundle *bundle);
  * @cpuid, @ncpuid: the guest CPUID to set; NULL: KVM_GET_SUPPORTED_CPUID.
  * @set_xcr0, @xcr0: the guest XCR0; otherwise the XCR0 the CPUID enables (0xD.0 EDX:EAX).
  * @vcpu_id:     KVM_CREATE_VCPU's id.
- * @seed:        the register values loaded through KVM_SET_XSAVE derive from it (docs/vmm.md
- *               "Capture").
+ * @seed:        the register values derive from it (docs/vmm.md "Capture").
+ * @set_by:      VX_VMM_SET_BY_KVM_SET_XSAVE (the default): the values loaded with
+ *               KVM_SET_XSAVE; VX_VMM_SET_BY_GUEST: a guest at CPL3 loads them under KVM_RUN
+ *               (machine code on the real /dev/kvm, a guest program on the model), falling
+ *               back to KVM_SET_XSAVE with the reason in the bundle when the guest cannot run.
+ * @model:       the drop-in device behind @backend when that is the model (its KVM_RUN then
+ *               runs the guest program); NULL for the real /dev/kvm.
  */
 struct vx_vmm_capture_options {
 	const struct vx_kvm_backend *backend;
@@ -176,6 +206,8 @@ struct vx_vmm_capture_options {
 	uint64_t xcr0;
 	unsigned vcpu_id;
 	uint32_t seed;
+	enum vx_vmm_set_by set_by;
+	struct vx_kvm_dev *model;
 };
 
 VX_API void vx_vmm_capture_options_init(struct vx_vmm_capture_options *options);
@@ -184,9 +216,10 @@ VX_API void vx_vmm_capture_options_init(struct vx_vmm_capture_options *options);
  * vx_vmm_capture() - open the backend's /dev/kvm, create a VM and a vCPU, KVM_SET_CPUID2,
  * KVM_SET_XCRS, IA32_XSS (when listed) to what the CPUID enables, load known registers (x87,
  * XMM, YMM, opmask, ZMM, PKRU, AMX tiles: every user component XCR0 enables, values from
- * @seed) with KVM_SET_XSAVE, then read the vCPU back as a VMM saves it: KVM_GET_CPUID2,
- * KVM_GET_XCRS, every MSR of KVM_GET_MSR_INDEX_LIST that KVM_GET_MSRS returns, the ONE_REG
- * registers of KVM_GET_REG_LIST, and KVM_GET_XSAVE2 (KVM_GET_XSAVE without KVM_CAP_XSAVE2).
+ * @seed) with KVM_SET_XSAVE - or, with VX_VMM_SET_BY_GUEST, have a guest load x87, MXCSR,
+ * XMM, YMM, opmask, ZMM and PKRU under KVM_RUN -, then read the vCPU back as a VMM saves it:
+ * KVM_GET_CPUID2, KVM_GET_XCRS, every MSR of KVM_GET_MSR_INDEX_LIST that KVM_GET_MSRS returns, the
+ * ONE_REG registers of KVM_GET_REG_LIST, and KVM_GET_XSAVE2 (KVM_GET_XSAVE without KVM_CAP_XSAVE2).
  * Errors name the ioctl and errno; every descriptor is closed; @bundle unchanged on error.
  */
 VX_API int vx_vmm_capture(const struct vx_vmm_capture_options *options,
@@ -341,6 +374,17 @@ struct vx_compat_report {
 VX_API int vx_compat_check(const struct vx_vmm_bundle *bundle,
 			   const struct vx_compat_target *target, struct vx_compat_report *report,
 			   struct vx_error *err);
+/**
+ * vx_compat_check_with_platform() - vx_compat_check() with every allocation (the report, the
+ * model hosts and vCPUs of the target and the source, the converted blob) from @platform
+ * (NULL = vx_platform_default()).  If any allocation fails, even in a best-effort step, the
+ * call is -ENOMEM with a reason and @report unchanged: a verdict without that step would be a
+ * guess.
+ */
+VX_API int vx_compat_check_with_platform(const struct vx_vmm_bundle *bundle,
+					 const struct vx_compat_target *target,
+					 const struct vx_platform *platform,
+					 struct vx_compat_report *report, struct vx_error *err);
 
 /**
  * vx_compat_fix() - the bundle converted for @target: the blob moved to the target's standard
@@ -350,6 +394,11 @@ VX_API int vx_compat_check(const struct vx_vmm_bundle *bundle,
  */
 VX_API int vx_compat_fix(const struct vx_vmm_bundle *bundle, const struct vx_compat_target *target,
 			 struct vx_vmm_bundle *fixed, struct vx_error *err);
+/** vx_compat_fix() allocating from @platform (NULL = default): -ENOMEM as for the check. */
+VX_API int vx_compat_fix_with_platform(const struct vx_vmm_bundle *bundle,
+				       const struct vx_compat_target *target,
+				       const struct vx_platform *platform,
+				       struct vx_vmm_bundle *fixed, struct vx_error *err);
 
 /* ----------------------------------------------------------------------------------------- */
 /* Baseline (baseline.c; docs/vmm.md "vxsave baseline")                                         */
@@ -397,6 +446,14 @@ struct vx_baseline {
  */
 VX_API int vx_baseline_compute(const struct vx_compat_target *hosts, unsigned nhosts,
 			       struct vx_baseline *baseline, struct vx_error *err);
+/**
+ * vx_baseline_compute_with_platform() - vx_baseline_compute() with every allocation (the
+ * hosts booted, the result) from @platform (NULL = vx_platform_default()); any failed one is
+ * -ENOMEM with a reason, @baseline unchanged.
+ */
+VX_API int vx_baseline_compute_with_platform(const struct vx_compat_target *hosts, unsigned nhosts,
+					     const struct vx_platform *platform,
+					     struct vx_baseline *baseline, struct vx_error *err);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include <vxsave/vmm.h>
 
 #include "vmm/compat_internal.h"
+#include "vmm/vmm_internal.h"
 
 #define RULE_POOL  "kvm.md §2.2; arch.md §1.4, §2.4"
 #define RULE_GROUP "arch.md §3.1"
@@ -136,13 +137,15 @@ static int ask(struct vx_kvm *kvm, struct host_facts *h, struct vx_error *err)
 	return rc;
 }
 
-static int ask_host(const struct vx_compat_target *t, struct host_facts *h, struct vx_error *err)
+static int ask_host(const struct vx_platform *pf, const struct vx_compat_target *t,
+		    struct host_facts *h, struct vx_error *err)
 {
 	struct vx_vmm_host_options o;
 	struct vx_vmm_host *host = NULL;
 	int rc;
 
 	vx_vmm_host_options_init(&o);
+	o.platform = pf;
 	o.flavour = (int)t->flavour;
 	o.design = t->design;
 	o.live = t->live;
@@ -471,6 +474,14 @@ static void combine(struct pool *p)
 int vx_baseline_compute(const struct vx_compat_target *hosts, unsigned nhosts,
 			struct vx_baseline *baseline, struct vx_error *err)
 {
+	return vx_baseline_compute_with_platform(hosts, nhosts, NULL, baseline, err);
+}
+
+int vx_baseline_compute_with_platform(const struct vx_compat_target *hosts, unsigned nhosts,
+				      const struct vx_platform *platform,
+				      struct vx_baseline *baseline, struct vx_error *err)
+{
+	struct vx_vmm_watch watch;
 	struct pool p;
 	struct vx_baseline *out;
 	int rc = 0;
@@ -478,13 +489,17 @@ int vx_baseline_compute(const struct vx_compat_target *hosts, unsigned nhosts,
 	if (!hosts || !baseline || nhosts == 0 || nhosts > VX_BASELINE_MAX_HOSTS)
 		return vx_error_set(err, -EINVAL, NULL, "a baseline needs 1 to %u hosts, not %u",
 				    VX_BASELINE_MAX_HOSTS, nhosts);
+	vx_vmm_watch_init(&watch, platform);
 	memset(&p, 0, sizeof(p));
-	p.h = calloc(nhosts, sizeof(*p.h));
-	out = calloc(1, sizeof(*out));
+	p.h = vx_vmm_zalloc(&watch.platform, nhosts * sizeof(*p.h));
+	out = vx_vmm_zalloc(&watch.platform, sizeof(*out));
 	if (!p.h || !out)
 		rc = vx_error_set(err, -ENOMEM, NULL, "out of memory");
 	for (unsigned k = 0; !rc && k < nhosts; k++)
-		rc = ask_host(&hosts[k], &p.h[k], err);
+		rc = ask_host(&watch.platform, &hosts[k], &p.h[k], err);
+	/* A host step that could not allocate and went on (the permission) asked nothing. */
+	if (!rc && watch.failed)
+		rc = vx_error_set(err, -ENOMEM, NULL, "out of memory while asking the hosts");
 	if (!rc) {
 		p.n = nhosts;
 		p.out = out;
@@ -494,7 +509,7 @@ int vx_baseline_compute(const struct vx_compat_target *hosts, unsigned nhosts,
 		combine(&p);
 		memcpy(baseline, out, sizeof(*out));
 	}
-	free(p.h);
-	free(out);
+	vx_vmm_free(&watch.platform, p.h);
+	vx_vmm_free(&watch.platform, out);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <vxsave/vmm.h>
 
 #include "vmm/compat_internal.h"
+#include "vmm/vmm_internal.h"
 
 #define RULE_CPUID  "kvm.md §1.4, §1.5"
 #define RULE_XCR0   "kvm.md §4.1, §4.3"
@@ -56,6 +57,7 @@ struct compat {
 	uint8_t *owned;	     /* the converted blob */
 	uint32_t blob_len;
 	bool converted;
+	struct vx_vmm_watch *watch; /* the caller's platform: every allocation of the check */
 };
 
 /* ----------------------------------------------------------------------------------------- */
@@ -210,12 +212,13 @@ static void target_facts(struct compat *c)
 /* ----------------------------------------------------------------------------------------- */
 /* The model hosts and vCPUs                                                                   */
 
-static int boot(const struct vx_profile *p, int flavour, int design, bool live,
-		struct vx_vmm_host **host, struct vx_error *err)
+static int boot(const struct vx_platform *pf, const struct vx_profile *p, int flavour, int design,
+		bool live, struct vx_vmm_host **host, struct vx_error *err)
 {
 	struct vx_vmm_host_options o;
 
 	vx_vmm_host_options_init(&o);
+	o.platform = pf;
 	o.flavour = flavour;
 	o.design = design >= 0 ? (enum vx_kvm_cet_design)design : VX_KVM_CET_GUEST_ONLY;
 	o.live = live;
@@ -234,7 +237,7 @@ static int vcpu_with(struct vx_vmm_host *host, const struct vx_vmm_bundle *b, bo
 	int rc;
 
 	if (choice == OWN_WITHOUT_AMX) {
-		copy = malloc(sizeof(*copy) * (b->ncpuid ? b->ncpuid : 1));
+		copy = vx_vmm_zalloc(host->pf, sizeof(*copy) * (b->ncpuid ? b->ncpuid : 1));
 		if (!copy)
 			return vx_error_set(err, -ENOMEM, NULL, "out of memory");
 		memcpy(copy, b->cpuid, sizeof(*copy) * b->ncpuid);
@@ -246,7 +249,7 @@ static int vcpu_with(struct vx_vmm_host *host, const struct vx_vmm_bundle *b, bo
 	cfg.ncpuid = choice == SUPPORTED_CPUID ? 0 : b->ncpuid;
 	cfg.dynamic_perm = amx;
 	rc = vx_vmm_vcpu_create(host, &cfg, vcpu, err);
-	free(copy);
+	vx_vmm_free(host->pf, copy);
 	return rc;
 }
 
@@ -290,7 +293,8 @@ static void source_vcpu(struct compat *c)
 
 	if (!c->b->has_profile || c->b->profile_inferred)
 		return;
-	if (boot(&c->b->profile, c->b->flavour, c->b->design, false, &c->src_host, &e) == 0)
+	if (boot(&c->watch->platform, &c->b->profile, c->b->flavour, c->b->design, false,
+		 &c->src_host, &e) == 0)
 		(void)vcpu_with(c->src_host, c->b, c->needs_amx, OWN_CPUID, &c->src_vcpu, &e);
 }
 
@@ -748,7 +752,7 @@ static void prepare_blob(struct compat *c)
 {
 	struct vx_vmm_convert_options o = {c->from, &c->t->profile, VX_VMM_BLOB_KVM, 0, 0, 0};
 	struct vx_vmm_converter conv;
-	struct vx_vmm_report *rep = calloc(1, sizeof(*rep));
+	struct vx_vmm_report *rep = vx_vmm_zalloc(&c->watch->platform, sizeof(*rep));
 	struct vx_error e = VX_ERROR_INIT;
 	struct vx_vmm_blob blob;
 	uint32_t size = c->r->target_uabi_size ? c->r->target_uabi_size : c->b->xsave_len;
@@ -756,7 +760,7 @@ static void prepare_blob(struct compat *c)
 	c->blob = c->b->xsave;
 	c->blob_len = c->b->xsave_len;
 	if (!rep || !conversion_needed(c)) {
-		free(rep);
+		vx_vmm_free(&c->watch->platform, rep);
 		return;
 	}
 	o.kind = size > VX_KVM_XSAVE_SIZE ? VX_VMM_BLOB_KVM2 : VX_VMM_BLOB_KVM;
@@ -764,7 +768,7 @@ static void prepare_blob(struct compat *c)
 	if (vx_vmm_blob_parse(c->b->xsave, c->b->xsave_len, VX_VMM_BLOB_AUTO, &blob, &e) == 0 &&
 	    vx_vmm_converter_init(&conv, &o, &e) == 0) {
 		size_t need = vx_vmm_convert_size(&conv, &blob);
-		uint8_t *out = calloc(1, need > size ? need : size);
+		uint8_t *out = vx_vmm_zalloc(&c->watch->platform, need > size ? need : size);
 
 		if (out &&
 		    vx_vmm_convert(&conv, &blob, out, need > size ? need : size, rep, &e) == 0) {
@@ -774,16 +778,16 @@ static void prepare_blob(struct compat *c)
 			c->converted = true;
 		} else {
 			convert_refusals(c, rep);
-			free(out);
+			vx_vmm_free(&c->watch->platform, out);
 		}
 	}
-	free(rep);
+	vx_vmm_free(&c->watch->platform, rep);
 }
 
 /* V1's validation runs the kvm layer's KVM_SET_XSAVE and lists every failing rule. */
 static void restore_xsave(struct compat *c)
 {
-	struct vx_vmm_validation *val = calloc(1, sizeof(*val));
+	struct vx_vmm_validation *val = vx_vmm_zalloc(&c->watch->platform, sizeof(*val));
 	struct vx_error e = VX_ERROR_INIT;
 	struct vx_vmm_blob blob;
 
@@ -813,7 +817,7 @@ static void restore_xsave(struct compat *c)
 			}
 		}
 	}
-	free(val);
+	vx_vmm_free(&c->watch->platform, val);
 }
 
 /* KVM_GET_XSAVE2 after the restore: every component of XSTATE_BV still there, same bytes. */
@@ -821,13 +825,13 @@ static void read_back_xsave(struct compat *c)
 {
 	struct vx_kvm_vcpu *v = vx_vmm_vcpu_kvm(c->vcpu);
 	uint32_t n = c->r->target_uabi_size;
-	uint8_t *got = n ? calloc(1, n) : NULL;
+	uint8_t *got = n ? vx_vmm_zalloc(&c->watch->platform, n) : NULL;
 	struct vx_error e = VX_ERROR_INIT;
 	uint64_t lost;
 	char m[160];
 
 	if (!got || n != c->blob_len || vx_kvm_vcpu_get_xsave(v, true, got, n, &e) != 0) {
-		free(got);
+		vx_vmm_free(&c->watch->platform, got);
 		return;
 	}
 	lost = vx_le(c->blob + VX_XSTATE_BV_OFFSET, 8) & ~vx_le(got + VX_XSTATE_BV_OFFSET, 8);
@@ -838,7 +842,7 @@ static void read_back_xsave(struct compat *c)
 			      "CPUID on the target does not enable them, so the next save drops "
 			      "them",
 			      mask_text(lost, m, sizeof(m)));
-	free(got);
+	vx_vmm_free(&c->watch->platform, got);
 }
 
 static void restore(struct compat *c)
@@ -873,7 +877,7 @@ static void verdict(struct vx_compat_report *r)
 
 static void release(struct compat *c)
 {
-	free(c->owned);
+	vx_vmm_free(&c->watch->platform, c->owned);
 	vx_vmm_vcpu_destroy(c->vcpu);
 	vx_vmm_vcpu_destroy(c->src_vcpu);
 	vx_vmm_host_destroy(c->host);
@@ -882,8 +886,8 @@ static void release(struct compat *c)
 
 static int run(struct compat *c, struct vx_error *err)
 {
-	int rc =
-	    boot(&c->t->profile, (int)c->t->flavour, (int)c->t->design, c->t->live, &c->host, err);
+	int rc = boot(&c->watch->platform, &c->t->profile, (int)c->t->flavour, (int)c->t->design,
+		      c->t->live, &c->host, err);
 
 	if (rc)
 		return rc;
@@ -906,12 +910,25 @@ static int run(struct compat *c, struct vx_error *err)
 	if (c->vcpu)
 		restore(c);
 	verdict(c->r);
+	/* A step that could not allocate found nothing: the verdict would be a guess. */
+	if (c->watch->failed)
+		return vx_error_set(err, -ENOMEM, NULL,
+				    "out of memory: a step of the check could not allocate");
 	return 0;
 }
 
 int vx_compat_check(const struct vx_vmm_bundle *bundle, const struct vx_compat_target *target,
 		    struct vx_compat_report *report, struct vx_error *err)
 {
+	return vx_compat_check_with_platform(bundle, target, NULL, report, err);
+}
+
+int vx_compat_check_with_platform(const struct vx_vmm_bundle *bundle,
+				  const struct vx_compat_target *target,
+				  const struct vx_platform *platform,
+				  struct vx_compat_report *report, struct vx_error *err)
+{
+	struct vx_vmm_watch watch;
 	struct vx_compat_report *r;
 	struct compat c;
 	int rc;
@@ -919,10 +936,12 @@ int vx_compat_check(const struct vx_vmm_bundle *bundle, const struct vx_compat_t
 	if (!bundle || !target || !report)
 		return vx_error_set(err, -EINVAL, NULL,
 				    "compat needs a bundle, a target, a report");
-	r = calloc(1, sizeof(*r));
+	vx_vmm_watch_init(&watch, platform);
+	r = vx_vmm_zalloc(&watch.platform, sizeof(*r));
 	if (!r)
 		return vx_error_set(err, -ENOMEM, NULL, "out of memory");
 	memset(&c, 0, sizeof(c));
+	c.watch = &watch;
 	c.b = bundle;
 	c.t = target;
 	c.r = r;
@@ -932,7 +951,7 @@ int vx_compat_check(const struct vx_vmm_bundle *bundle, const struct vx_compat_t
 	if (!rc)
 		memcpy(report, r, sizeof(*r));
 	release(&c);
-	free(r);
+	vx_vmm_free(&watch.platform, r);
 	return rc;
 }
 
@@ -953,11 +972,24 @@ static int fix_refused(const struct vx_compat_report *r, struct vx_error *err)
 int vx_compat_fix(const struct vx_vmm_bundle *bundle, const struct vx_compat_target *target,
 		  struct vx_vmm_bundle *fixed, struct vx_error *err)
 {
-	struct vx_compat_report *r = calloc(1, sizeof(*r));
-	struct compat c;
-	int rc = r ? 0 : vx_error_set(err, -ENOMEM, NULL, "out of memory");
+	return vx_compat_fix_with_platform(bundle, target, NULL, fixed, err);
+}
 
+int vx_compat_fix_with_platform(const struct vx_vmm_bundle *bundle,
+				const struct vx_compat_target *target,
+				const struct vx_platform *platform, struct vx_vmm_bundle *fixed,
+				struct vx_error *err)
+{
+	struct vx_vmm_watch watch;
+	struct vx_compat_report *r;
+	struct compat c;
+	int rc;
+
+	vx_vmm_watch_init(&watch, platform);
+	r = vx_vmm_zalloc(&watch.platform, sizeof(*r));
+	rc = r ? 0 : vx_error_set(err, -ENOMEM, NULL, "out of memory");
 	memset(&c, 0, sizeof(c));
+	c.watch = &watch;
 	c.b = bundle;
 	c.t = target;
 	c.r = r;
@@ -983,6 +1015,6 @@ int vx_compat_fix(const struct vx_vmm_bundle *bundle, const struct vx_compat_tar
 			 bundle->origin, target->profile.name);
 	}
 	release(&c);
-	free(r);
+	vx_vmm_free(&watch.platform, r);
 	return rc;
 }

@@ -75,8 +75,8 @@ int vx_bundle_check_blob_size(uint64_t size, const struct vx_json *at, const cha
 void vx_bundle_infer_profile(struct vx_vmm_bundle *b);
 
 /* vmm_state.c: Cloud Hypervisor state.json (vCPU @vcpu) and one vCPU state {"Kvm": ...}. */
-int vx_ch_read_snapshot(const struct vx_json *root, unsigned vcpu, struct vx_vmm_bundle *b,
-			struct vx_error *err);
+int vx_ch_read_snapshot(const struct vx_platform *pl, const struct vx_json *root, unsigned vcpu,
+			struct vx_vmm_bundle *b, struct vx_error *err);
 int vx_ch_read_vcpu(const struct vx_json *root, const char *path, unsigned vcpu,
 		    struct vx_vmm_bundle *b, struct vx_error *err);
 

@@ -70,12 +70,14 @@ int vx_vmm_host_create(const struct vx_profile *profile, const struct vx_vmm_hos
 		return vx_error_set(err, -EINVAL, RULE_HOST,
 				    "a host needs a profile and options "
 				    "with a known flavour and design");
-	h = calloc(1, sizeof(*h));
+	h = vx_vmm_zalloc(o->platform ? o->platform : vx_platform_default(), sizeof(*h));
 	if (!h)
 		return vx_error_set(err, -ENOMEM, RULE_HOST, "cannot allocate the host");
+	h->pf = o->platform ? o->platform : vx_platform_default();
 	h->profile = *profile;
 	module_options(&h->profile, o, &ko);
 	config.cet_design = vx_kvm_cet_design_fpu(ko.design);
+	config.platform = h->pf;
 	rc = vx_fpu_system_create(&h->profile, &config, &h->sys, err);
 	if (!rc)
 		rc = vx_fpu_machine_create(h->sys, 1, &h->machine, err);
@@ -96,7 +98,55 @@ void vx_vmm_host_destroy(struct vx_vmm_host *h)
 	vx_kvm_destroy(h->kvm);
 	vx_fpu_machine_destroy(h->machine);
 	vx_fpu_system_destroy(h->sys);
-	free(h);
+	vx_vmm_free(h->pf, h);
+}
+
+void *vx_vmm_zalloc(const struct vx_platform *pf, size_t size)
+{
+	void *p = pf->alloc(pf->ctx, size ? size : 1, 16);
+
+	if (p)
+		memset(p, 0, size ? size : 1);
+	return p;
+}
+
+void vx_vmm_free(const struct vx_platform *pf, void *ptr)
+{
+	if (ptr)
+		pf->free(pf->ctx, ptr);
+}
+
+static void *watch_alloc(void *ctx, size_t size, size_t align)
+{
+	struct vx_vmm_watch *w = ctx;
+	void *p = w->inner->alloc(w->inner->ctx, size, align);
+
+	if (!p)
+		w->failed = true;
+	return p;
+}
+
+static void watch_free(void *ctx, void *ptr)
+{
+	struct vx_vmm_watch *w = ctx;
+
+	w->inner->free(w->inner->ctx, ptr);
+}
+
+static void watch_log(void *ctx, const char *message)
+{
+	struct vx_vmm_watch *w = ctx;
+
+	if (w->inner->log)
+		w->inner->log(w->inner->ctx, message);
+}
+
+void vx_vmm_watch_init(struct vx_vmm_watch *w, const struct vx_platform *inner)
+{
+	w->inner = inner ? inner : vx_platform_default();
+	w->failed = false;
+	w->platform =
+	    (struct vx_platform){watch_alloc, watch_free, w->inner->log ? watch_log : NULL, w};
 }
 
 const struct vx_profile *vx_vmm_host_profile(const struct vx_vmm_host *h)
@@ -142,13 +192,13 @@ static int set_cpuid(struct vx_vmm_vcpu *v, const struct vx_vmm_vcpu_config *c,
 
 	if (c->cpuid)
 		return vx_kvm_vcpu_set_cpuid2(v->vcpu, v->task, c->cpuid, c->ncpuid, err);
-	entries = calloc(n, sizeof(*entries));
+	entries = vx_vmm_zalloc(v->host->pf, n * sizeof(*entries));
 	if (!entries)
 		return vx_error_set(err, -ENOMEM, RULE_HOST, "cannot allocate CPUID entries");
 	rc = vx_kvm_get_supported_cpuid(v->host->kvm, v->task, entries, &n, err);
 	if (!rc)
 		rc = vx_kvm_vcpu_set_cpuid2(v->vcpu, v->task, entries, n, err);
-	free(entries);
+	vx_vmm_free(v->host->pf, entries);
 	return rc;
 }
 
@@ -194,14 +244,14 @@ int vx_vmm_vcpu_create(struct vx_vmm_host *host, const struct vx_vmm_vcpu_config
 
 	if (!host || !config || !out)
 		return vx_error_set(err, -EINVAL, RULE_HOST, "a vCPU needs a host and a config");
-	v = calloc(1, sizeof(*v));
+	v = vx_vmm_zalloc(host->pf, sizeof(*v));
 	if (!v)
 		return vx_error_set(err, -ENOMEM, RULE_HOST, "cannot allocate the vCPU");
 	v->host = host;
 	rc = setup(v, config, err);
 	if (!rc) {
 		v->scratch_size = vx_vmm_vcpu_uabi_size(v);
-		v->scratch = calloc(1, v->scratch_size);
+		v->scratch = vx_vmm_zalloc(host->pf, v->scratch_size);
 		if (!v->scratch)
 			rc = vx_error_set(err, -ENOMEM, RULE_HOST, "cannot allocate %u bytes",
 					  v->scratch_size);
@@ -222,8 +272,8 @@ void vx_vmm_vcpu_destroy(struct vx_vmm_vcpu *v)
 		vx_kvm_vm_destroy(v->vm);
 	if (v->task)
 		vx_fpu_task_exit(v->task, NULL);
-	free(v->scratch);
-	free(v);
+	vx_vmm_free(v->host->pf, v->scratch);
+	vx_vmm_free(v->host->pf, v);
 }
 
 struct vx_kvm_vcpu *vx_vmm_vcpu_kvm(const struct vx_vmm_vcpu *v)

@@ -675,7 +675,12 @@ static int check_nul(struct parser *p)
 
 int vx_json_parse(const char *text, size_t len, struct vx_json_doc **out, struct vx_error *err)
 {
-	const struct vx_platform *pl = vx_platform_default();
+	return vx_json_parse_with(vx_platform_default(), text, len, out, err);
+}
+
+int vx_json_parse_with(const struct vx_platform *pl, const char *text, size_t len,
+		       struct vx_json_doc **out, struct vx_error *err)
+{
 	struct parser p = {text, len, 0, 1, 0, 0, 0, NULL, err};
 	const struct vx_json *root = NULL;
 	int rc;

@@ -57,6 +57,9 @@ struct vx_json_doc;
  * than VX_JSON_MAX_INPUT bytes or VX_JSON_MAX_VALUES values ("oversized"); -ENOMEM.
  */
 int vx_json_parse(const char *text, size_t len, struct vx_json_doc **out, struct vx_error *err);
+/* vx_json_parse() allocating the document from @pl (the one vx_json_free() gives it back to). */
+int vx_json_parse_with(const struct vx_platform *pl, const char *text, size_t len,
+		       struct vx_json_doc **out, struct vx_error *err);
 void vx_json_free(struct vx_json_doc *doc);
 const struct vx_json *vx_json_root(const struct vx_json_doc *doc);
 

@@ -66,8 +66,25 @@ int vmm_report_addf(struct vx_vmm_report *report, bool refuses, int code, int co
 #endif
     ;
 
+/* host.c: zeroed memory from @pf / its release (NULL is ignored). */
+void *vx_vmm_zalloc(const struct vx_platform *pf, size_t size);
+void vx_vmm_free(const struct vx_platform *pf, void *ptr);
+
+/*
+ * struct vx_vmm_watch - a platform forwarding to @inner that remembers whether an allocation
+ * failed (@failed): for the best-effort steps of compat and baseline, which carry on past a
+ * failing step, so that a failed allocation anywhere is the call's -ENOMEM, not a verdict.
+ */
+struct vx_vmm_watch {
+	struct vx_platform platform;
+	const struct vx_platform *inner;
+	bool failed;
+};
+void vx_vmm_watch_init(struct vx_vmm_watch *watch, const struct vx_platform *inner);
+
 /* host.c */
 struct vx_vmm_host {
+	const struct vx_platform *pf; /* options->platform or the default */
 	struct vx_profile profile;
 	struct vx_fpu_system *sys;
 	struct vx_fpu_machine *machine;
