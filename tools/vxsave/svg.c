@@ -10,8 +10,8 @@
  * shortened between break marks, and everything else keeps its true scale; --svg-scale linear
  * draws every byte to scale.
  *
- * Text widths are estimated (DejaVu Sans metrics, rounded up) so that the columns, the canvas
- * and the legend make room for the longest label instead of clipping it.
+ * Text widths are estimated (svg_util.c: DejaVu Sans metrics, rounded up) so that the columns,
+ * the canvas and the legend make room for the longest label instead of clipping it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,32 +20,32 @@
 
 #include "cli.h"
 #include "layout_report.h"
+#include "svg_util.h"
 
-#define SVG_MARGIN        24.0
-#define SVG_AXIS_WIDTH    56.0 /* offset ticks left of each bar */
-#define SVG_BAR_WIDTH     230.0
-#define SVG_LABEL_MIN     250.0 /* room for side labels right of each bar, at least */
-#define SVG_LABEL_GAP     22.0  /* bar edge to the start of a side label */
-#define SVG_COLUMN_GAP    24.0
-#define SVG_TOP           150.0 /* title, subtitle, scale note, column headings */
-#define SVG_MAX_BAR_PX    3000.0
-#define SVG_LINE          14.0 /* distance between stacked side labels */
-#define SVG_TWO_LINE_MIN  30.0 /* box height that holds a two-line inside label */
-#define SVG_ONE_LINE_MIN  15.0
-#define SVG_INSIDE_PAD    6.0
-#define SVG_MAX_BLOCKS    (2 * VX_COMP_LIMIT + 8)
-#define SVG_BREAK_PX      90.0   /* drawn height of a shortened range */
-#define SVG_BREAK_BYTES   1024u  /* a range at least this large that is more than half ... */
-				 /* ... of what is still drawn to scale gets shortened */
-#define SVG_FONT          "DejaVu Sans, Helvetica, Arial, sans-serif"
+#define SVG_MARGIN	 24.0
+#define SVG_AXIS_WIDTH	 56.0 /* offset ticks left of each bar */
+#define SVG_BAR_WIDTH	 230.0
+#define SVG_LABEL_MIN	 250.0 /* room for side labels right of each bar, at least */
+#define SVG_LABEL_GAP	 22.0  /* bar edge to the start of a side label */
+#define SVG_COLUMN_GAP	 24.0
+#define SVG_TOP		 150.0 /* title, subtitle, scale note, column headings */
+#define SVG_MAX_BAR_PX	 3000.0
+#define SVG_LINE	 14.0 /* distance between stacked side labels */
+#define SVG_TWO_LINE_MIN 30.0 /* box height that holds a two-line inside label */
+#define SVG_ONE_LINE_MIN 15.0
+#define SVG_INSIDE_PAD	 6.0
+#define SVG_MAX_BLOCKS	 (2 * VX_COMP_LIMIT + 8)
+#define SVG_BREAK_PX	 90.0  /* drawn height of a shortened range */
+#define SVG_BREAK_BYTES	 1024u /* a range at least this large that is more than half ... */
+			       /* ... of what is still drawn to scale gets shortened */
 
 enum block_kind {
 	BLOCK_COMPONENT,
-	BLOCK_MXCSR,    /* MXCSR/MXCSR_MASK: SSE state inside the x87 part of the legacy region */
-	BLOCK_HEADER,   /* XSTATE_BV, XCOMP_BV, reserved (§2.3) */
+	BLOCK_MXCSR,	/* MXCSR/MXCSR_MASK: SSE state inside the x87 part of the legacy region */
+	BLOCK_HEADER,	/* XSTATE_BV, XCOMP_BV, reserved (§2.3) */
 	BLOCK_RESERVED, /* legacy bytes 416-511 */
-	BLOCK_PADDING,  /* compacted format: 64-byte alignment before an align64 component */
-	BLOCK_UNUSED,   /* standard format: space of components not in the mask */
+	BLOCK_PADDING,	/* compacted format: 64-byte alignment before an align64 component */
+	BLOCK_UNUSED,	/* standard format: space of components not in the mask */
 };
 
 struct block {
@@ -66,7 +66,7 @@ struct column {
 	const char *title;
 	const char *subtitle;
 	double x;
-	double label_y;     /* the next free line for side labels */
+	double label_y;	    /* the next free line for side labels */
 	double label_width; /* the widest side label */
 	struct block blocks[SVG_MAX_BLOCKS];
 	unsigned count;
@@ -85,35 +85,6 @@ struct drawing {
 	double right;  /* rightmost x used by text */
 	double width;  /* canvas width */
 };
-
-/* ----------------------------------------------------------------------------------------- */
-/* text metrics                                                                                */
-
-/*
- * Width of @text at @size px, a little wider than DejaVu Sans draws it (its advance widths in
- * em: digits and capitals about 0.64-0.77, lower case 0.28-0.97, mostly near 0.6).
- */
-static double text_width(const char *text, double size, bool bold)
-{
-	double em = 0;
-
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		unsigned char c = *p;
-
-		if ((c & 0xC0) == 0x80)
-			continue; /* UTF-8 continuation byte: the character is counted once */
-		if (c == ' ' || c == '.' || c == ',' || c == ':' || c == '|' || c == '(' ||
-		    c == ')' || c == 'i' || c == 'l' || c == 'j' || c == 't' || c == 'f')
-			em += 0.40;
-		else if (c == '@' || c == 'm' || c == 'w' || c == 'M' || c == 'W')
-			em += 1.0;
-		else if (c >= 'A' && c <= 'Z')
-			em += 0.74;
-		else
-			em += 0.64;
-	}
-	return em * size * (bold ? 1.1 : 1.0);
-}
 
 /* ----------------------------------------------------------------------------------------- */
 /* building the two columns                                                                    */
@@ -246,7 +217,7 @@ static void choose_breaks(struct column *column)
 			return;
 		largest->broken = true;
 		column->breaks[column->break_count++] =
-			(struct axis_break){largest->offset, largest->offset + largest->size};
+		    (struct axis_break){largest->offset, largest->offset + largest->size};
 		column->broken_bytes += largest->size;
 		qsort(column->breaks, column->break_count, sizeof(column->breaks[0]),
 		      compare_breaks);
@@ -277,39 +248,17 @@ static double choose_scale(const struct drawing *d)
 /* ----------------------------------------------------------------------------------------- */
 /* SVG primitives                                                                              */
 
-static void put_escaped(FILE *out, const char *text)
-{
-	for (; *text; text++) {
-		switch (*text) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		default:
-			fputc(*text, out);
-		}
-	}
-}
-
 /* <text> of @size px with extra @attributes (already valid XML) and escaped @content. */
 static void put_text(struct drawing *d, double x, double y, double size, bool bold,
 		     const char *attributes, const char *content)
 {
 	fprintf(d->out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\"%s %s>", x, y, size,
 		bold ? " font-weight=\"bold\"" : "", attributes);
-	put_escaped(d->out, content);
+	svg_put_escaped(d->out, content);
 	fputs("</text>\n", d->out);
-	if (!strstr(attributes, "text-anchor=\"end\"") && x + text_width(content, size, bold) >
-								d->right)
-		d->right = x + text_width(content, size, bold);
+	if (!strstr(attributes, "text-anchor=\"end\"") &&
+	    x + svg_text_width(content, size, bold) > d->right)
+		d->right = x + svg_text_width(content, size, bold);
 }
 
 /* Where byte @offset of column @c is drawn: linear, except across its breaks. */
@@ -326,7 +275,7 @@ static double y_of(const struct drawing *d, const struct column *c, uint64_t off
 		y += (double)(b->start - previous) / d->bytes_per_px;
 		if (offset < b->end)
 			return y + SVG_BREAK_PX * (double)(offset - b->start) /
-					   (double)(b->end - b->start);
+				       (double)(b->end - b->start);
 		y += SVG_BREAK_PX;
 		previous = b->end;
 	}
@@ -486,7 +435,7 @@ static double side_width(const struct block *b)
 	char line[192];
 
 	side_text(b, line, sizeof(line));
-	return SVG_LABEL_GAP + text_width(line, 11, false) + 6;
+	return SVG_LABEL_GAP + svg_text_width(line, 11, false) + 6;
 }
 
 /* A label goes inside its box if the box is tall enough and every line fits its width. */
@@ -503,9 +452,10 @@ static bool label_inside(const struct drawing *d, const struct column *c, const 
 	block_detail(b, detail, sizeof(detail));
 	if (height < SVG_TWO_LINE_MIN) {
 		snprintf(line, sizeof(line), "%s  %s", name, detail);
-		return text_width(line, size, bold) <= room;
+		return svg_text_width(line, size, bold) <= room;
 	}
-	return text_width(name, size, bold) <= room && text_width(detail, 11, false) <= room;
+	return svg_text_width(name, size, bold) <= room &&
+	       svg_text_width(detail, 11, false) <= room;
 }
 
 static void put_box(struct drawing *d, const struct column *c, const struct block *b)
@@ -553,7 +503,8 @@ static void put_break_mark(struct drawing *d, const struct column *c, const stru
 		fprintf(d->out, "%.1f,%.2f ", x, middle + 5 + ((int)((x - left) / 8) % 2 ? 3 : 0));
 	fputs("\"/>\n", d->out);
 	for (int edge = -1; edge <= 1; edge += 2) {
-		fputs("<polyline fill=\"none\" stroke=\"#555555\" stroke-width=\"1\" points=\"", d->out);
+		fputs("<polyline fill=\"none\" stroke=\"#555555\" stroke-width=\"1\" points=\"",
+		      d->out);
 		/* NOLINTNEXTLINE(cert-flp30-c,clang-analyzer-security.FloatLoopCounter) */
 		for (double x = left; x <= right; x += 8)
 			fprintf(d->out, "%.1f,%.2f ", x,
@@ -576,8 +527,8 @@ static void put_inside_label(struct drawing *d, const struct column *c, const st
 		char line[192];
 
 		snprintf(line, sizeof(line), "%s  %s", name, detail);
-		put_text(d, c->x + SVG_INSIDE_PAD, top + height / 2 + 4, bold ? 12 : 11, bold, style,
-			 line);
+		put_text(d, c->x + SVG_INSIDE_PAD, top + height / 2 + 4, bold ? 12 : 11, bold,
+			 style, line);
 		return;
 	}
 	/* Big boxes (TILEDATA) keep the label near their start, where the offset is. */
@@ -725,7 +676,8 @@ static void broken_names(const struct drawing *d, char *buf, size_t len)
 			if (!b->broken)
 				continue;
 			block_name(b, name, sizeof(name));
-			snprintf(item, sizeof(item), "%s (%llu B)", name, (unsigned long long)b->size);
+			snprintf(item, sizeof(item), "%s (%llu B)", name,
+				 (unsigned long long)b->size);
 			if (strstr(buf, item))
 				continue;
 			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
@@ -775,7 +727,7 @@ struct legend {
 
 static void legend_item(struct legend *l, const char *fill, bool dashed, const char *label)
 {
-	double width = 24 + text_width(label, 11, false) + 20;
+	double width = 24 + svg_text_width(label, 11, false) + 20;
 
 	if (l->x > l->left && l->x + width > l->right) {
 		l->x = l->left;
@@ -804,7 +756,8 @@ static void put_legend(struct drawing *d, const struct vx_layout *layout, double
 
 	for (unsigned i = 0; i < layout->count; i++) {
 		const struct vx_layout_entry *e = &layout->entries[i];
-		struct block b = {.kind = BLOCK_COMPONENT, .component = e->component,
+		struct block b = {.kind = BLOCK_COMPONENT,
+				  .component = e->component,
 				  .supervisor = e->supervisor};
 		char name[64];
 
@@ -870,8 +823,8 @@ static void setup_columns(struct drawing *d, const struct vx_layout *layout)
 	d->bytes_per_px = choose_scale(d);
 	standard->x = SVG_MARGIN + SVG_AXIS_WIDTH;
 	standard->label_width = side_labels_width(d, standard);
-	compacted->x = standard->x + SVG_BAR_WIDTH + standard->label_width + SVG_COLUMN_GAP +
-		       SVG_AXIS_WIDTH;
+	compacted->x =
+	    standard->x + SVG_BAR_WIDTH + standard->label_width + SVG_COLUMN_GAP + SVG_AXIS_WIDTH;
 	compacted->label_width = side_labels_width(d, compacted);
 	d->width = compacted->x + SVG_BAR_WIDTH + compacted->label_width + SVG_MARGIN;
 	for (unsigned i = 0; i < 2; i++)
@@ -934,12 +887,7 @@ int layout_write_svg_scaled(FILE *out, const struct vx_profile *profile,
 		goto out;
 	width = d->width > d->right + SVG_MARGIN ? d->width : d->right + SVG_MARGIN;
 	height = d->bottom + SVG_MARGIN + 8;
-	fprintf(out,
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-		"viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\">\n",
-		width, height, width, height, SVG_FONT);
-	fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n");
+	svg_begin(out, width, height);
 	put_definitions(out);
 	rc = copy_stream(body, out);
 	fputs("</svg>\n", out);
