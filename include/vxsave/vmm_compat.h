@@ -72,6 +72,11 @@ struct vx_vmm_one_reg {
  * @msrs:         KVM_GET_MSRS results by index, @nmsrs of them.
  * @one_regs:     KVM_GET_ONE_REG results (the guest SSP, kvm.md §3.4), @none_regs of them.
  * @xsave:        the KVM_GET_XSAVE / KVM_GET_XSAVE2 buffer, @xsave_len bytes.
+ * @registers_set_by: how a capture loaded the registers (the bundle's "capture" object,
+ *                docs/vmm.md "Bundles"): "guest" (a guest program under KVM_RUN) or
+ *                "KVM_SET_XSAVE"; "" when not recorded (not a capture, or an older one).
+ * @registers_seed: the capture's seed (vx_vmm_capture_options.seed).
+ * @registers_note: what the guest set, or why the capture fell back to KVM_SET_XSAVE.
  */
 struct vx_vmm_bundle {
 	unsigned vcpu_id;
@@ -92,7 +97,14 @@ struct vx_vmm_bundle {
 	struct vx_vmm_one_reg one_regs[VX_VMM_BUNDLE_MAX_ONE_REG];
 	uint32_t xsave_len;
 	uint8_t xsave[VX_VMM_BUNDLE_XSAVE_MAX];
+	char registers_set_by[16];
+	uint32_t registers_seed;
+	char registers_note[VX_VMM_ORIGIN_MAX];
 };
+
+/** The two ways a capture loads the registers ("registers_set_by" of a bundle). */
+#define VX_VMM_SET_BY_GUEST_NAME	 "guest"
+#define VX_VMM_SET_BY_KVM_SET_XSAVE_NAME "KVM_SET_XSAVE"
 
 /** An empty bundle: no source, flavour and design unknown, nothing saved. */
 VX_API void vx_vmm_bundle_init(struct vx_vmm_bundle *bundle);
@@ -152,6 +164,9 @@ VX_API uint64_t vx_vmm_bundle_xstate_bv(const struct vx_vmm_bundle *bundle);
 /* ----------------------------------------------------------------------------------------- */
 /* Capture (vmm_state.c)                                                                        */
 
+/** How a capture loads the registers (vx_vmm_capture_options.set_by). */
+enum vx_vmm_set_by { VX_VMM_SET_BY_KVM_SET_XSAVE = 0, VX_VMM_SET_BY_GUEST };
+
 /**
  * struct vx_vmm_capture_options - the vCPU a capture sets up, as a VMM does.
  * @backend:     the /dev/kvm to use (vx_kvm_backend_real() or _model()).
@@ -167,8 +182,13 @@ VX_API uint64_t vx_vmm_bundle_xstate_bv(const struct vx_vmm_bundle *bundle);
  * @cpuid, @ncpuid: the guest CPUID to set; NULL: KVM_GET_SUPPORTED_CPUID.
  * @set_xcr0, @xcr0: the guest XCR0; otherwise the XCR0 the CPUID enables (0xD.0 EDX:EAX).
  * @vcpu_id:     KVM_CREATE_VCPU's id.
- * @seed:        the register values loaded through KVM_SET_XSAVE derive from it (docs/vmm.md
- *               "Capture").
+ * @seed:        the register values derive from it (docs/vmm.md "Capture").
+ * @set_by:      VX_VMM_SET_BY_KVM_SET_XSAVE (the default): the values loaded with
+ *               KVM_SET_XSAVE; VX_VMM_SET_BY_GUEST: a guest at CPL3 loads them under KVM_RUN
+ *               (machine code on the real /dev/kvm, a guest program on the model), falling
+ *               back to KVM_SET_XSAVE with the reason in the bundle when the guest cannot run.
+ * @model:       the drop-in device behind @backend when that is the model (its KVM_RUN then
+ *               runs the guest program); NULL for the real /dev/kvm.
  */
 struct vx_vmm_capture_options {
 	const struct vx_kvm_backend *backend;
@@ -186,6 +206,8 @@ struct vx_vmm_capture_options {
 	uint64_t xcr0;
 	unsigned vcpu_id;
 	uint32_t seed;
+	enum vx_vmm_set_by set_by;
+	struct vx_kvm_dev *model;
 };
 
 VX_API void vx_vmm_capture_options_init(struct vx_vmm_capture_options *options);
@@ -194,9 +216,11 @@ VX_API void vx_vmm_capture_options_init(struct vx_vmm_capture_options *options);
  * vx_vmm_capture() - open the backend's /dev/kvm, create a VM and a vCPU, KVM_SET_CPUID2,
  * KVM_SET_XCRS, IA32_XSS (when listed) to what the CPUID enables, load known registers (x87,
  * XMM, YMM, opmask, ZMM, PKRU, AMX tiles: every user component XCR0 enables, values from
- * @seed) with KVM_SET_XSAVE, then read the vCPU back as a VMM saves it: KVM_GET_CPUID2,
- * KVM_GET_XCRS, every MSR of KVM_GET_MSR_INDEX_LIST that KVM_GET_MSRS returns, the ONE_REG
- * registers of KVM_GET_REG_LIST, and KVM_GET_XSAVE2 (KVM_GET_XSAVE without KVM_CAP_XSAVE2).
+ * @seed) with KVM_SET_XSAVE - or, with VX_VMM_SET_BY_GUEST, have a guest load x87, MXCSR,
+ * XMM, YMM, opmask, ZMM and PKRU under KVM_RUN -, then read the vCPU back as a VMM saves it:
+ * KVM_GET_CPUID2, KVM_GET_XCRS, every MSR of KVM_GET_MSR_INDEX_LIST that KVM_GET_MSRS
+ * returns, the ONE_REG registers of KVM_GET_REG_LIST, and KVM_GET_XSAVE2 (KVM_GET_XSAVE
+ * without KVM_CAP_XSAVE2).
  * Errors name the ioctl and errno; every descriptor is closed; @bundle unchanged on error.
  */
 VX_API int vx_vmm_capture(const struct vx_vmm_capture_options *options,

@@ -506,11 +506,39 @@ static int read_xsave(const struct vx_json *x, struct vx_vmm_bundle *b, struct v
 	return rc;
 }
 
+/* "capture": how `vxsave kvm capture` loaded the registers (docs/vmm.md "Bundles"). */
+static int read_capture_info(const struct vx_json *cap, struct vx_vmm_bundle *b,
+			     struct vx_error *err)
+{
+	static const char *const keys[] = {"registers_set_by", "seed", "note", NULL};
+	static const char *const required[] = {"registers_set_by", NULL};
+	const struct vx_json *by = vx_json_get(cap, "registers_set_by");
+	uint64_t seed = 0;
+	int rc = vx_bundle_object(cap, "capture", keys, required, err);
+
+	if (!rc &&
+	    (by->type != VX_JSON_STRING || (strcmp(by->text, VX_VMM_SET_BY_GUEST_NAME) &&
+					    strcmp(by->text, VX_VMM_SET_BY_KVM_SET_XSAVE_NAME))))
+		rc = vx_bundle_fail(err, -EINVAL, by, "capture.registers_set_by",
+				    "expected \"%s\" or \"%s\"", VX_VMM_SET_BY_GUEST_NAME,
+				    VX_VMM_SET_BY_KVM_SET_XSAVE_NAME);
+	if (!rc && vx_json_get(cap, "seed"))
+		rc = vx_bundle_member_u64(cap, "capture", "seed", UINT32_MAX, &seed, err);
+	if (!rc)
+		rc = read_text(cap, "capture", "note", b->registers_note, sizeof(b->registers_note),
+			       err);
+	if (!rc) {
+		snprintf(b->registers_set_by, sizeof(b->registers_set_by), "%s", by->text);
+		b->registers_seed = (uint32_t)seed;
+	}
+	return rc;
+}
+
 static int read_bundle(const struct vx_json *root, struct vx_vmm_bundle *b, struct vx_error *err)
 {
-	static const char *const keys[] = {"format",   "version", "origin", "vcpu_id",
-					   "source",   "cpuid",	  "xcrs",   "msrs",
-					   "one_regs", "xsave",	  NULL};
+	static const char *const keys[] = {"format", "version",	 "origin", "vcpu_id",
+					   "source", "capture",	 "cpuid",  "xcrs",
+					   "msrs",   "one_regs", "xsave",  NULL};
 	static const char *const required[] = {"format", "version", "cpuid", "xcrs",
 					       "msrs",	 "xsave",   NULL};
 	uint64_t version = 0, id = 0;
@@ -529,6 +557,8 @@ static int read_bundle(const struct vx_json *root, struct vx_vmm_bundle *b, stru
 	b->vcpu_id = (unsigned)id;
 	if (!rc && vx_json_get(root, "source"))
 		rc = read_source(vx_json_get(root, "source"), b, err);
+	if (!rc && vx_json_get(root, "capture"))
+		rc = read_capture_info(vx_json_get(root, "capture"), b, err);
 	if (!rc)
 		rc = read_cpuid(vx_json_get(root, "cpuid"), b, err);
 	if (!rc)
@@ -808,6 +838,18 @@ static void emit_source(struct out *o, const struct vx_vmm_bundle *b)
 	emit(o, "    \"guest_perm\": \"0x%llx\"\n  },\n", (unsigned long long)b->guest_perm);
 }
 
+/* Only a capture records how its registers were loaded. */
+static void emit_capture(struct out *o, const struct vx_vmm_bundle *b)
+{
+	if (!b->registers_set_by[0])
+		return;
+	emit(o, "  \"capture\": {\n    \"registers_set_by\": ");
+	emit_string(o, b->registers_set_by);
+	emit(o, ",\n    \"seed\": %u,\n    \"note\": ", b->registers_seed);
+	emit_string(o, b->registers_note);
+	emit(o, "\n  },\n");
+}
+
 static void emit_cpuid(struct out *o, const struct vx_vmm_bundle *b)
 {
 	emit(o, "  \"cpuid\": [");
@@ -872,6 +914,7 @@ size_t vx_vmm_bundle_format(const struct vx_vmm_bundle *bundle, char *buf, size_
 	emit_string(&o, bundle->origin);
 	emit(&o, ",\n  \"vcpu_id\": %u,\n", bundle->vcpu_id);
 	emit_source(&o, bundle);
+	emit_capture(&o, bundle);
 	emit_cpuid(&o, bundle);
 	emit_msrs(&o, bundle);
 	emit_xsave(&o, bundle);

@@ -13,11 +13,13 @@
  * extended state and are left alone.
  *
  * Capture: one call sequence through struct vx_kvm_backend, so the real /dev/kvm and the
- * drop-in model give bundles made the same way.
+ * drop-in model give bundles made the same way; the registers loaded with KVM_SET_XSAVE or by
+ * a guest under KVM_RUN (capture_guest.c), the way recorded in the bundle.
  */
 #include <linux/kvm.h>
 #include <stdlib.h>
 
+#include "vmm/capture_guest.h"
 #include "vmm/compat_internal.h"
 
 /* struct kvm_xcrs as kvm-bindings serialises it: nr_xcrs, flags, 16 x {xcr, reserved, value},
@@ -506,6 +508,18 @@ static int xsave_get(struct capture *c)
 		    v2 ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE");
 }
 
+/* The blob as KVM_GET_XSAVE2 gives it now, into the bundle. */
+static int save_xsave(struct capture *c)
+{
+	int rc = xsave_get(c);
+
+	if (rc < 0)
+		return rc;
+	memcpy(c->b->xsave, c->buf, c->xsave_size);
+	c->b->xsave_len = c->xsave_size;
+	return 0;
+}
+
 static int load_registers(struct capture *c)
 {
 	int rc = xsave_get(c);
@@ -514,13 +528,58 @@ static int load_registers(struct capture *c)
 		return rc;
 	load_patterns(c);
 	rc = call(c, c->vcpu, KVM_SET_XSAVE, c->buf, "KVM_SET_XSAVE");
-	if (rc >= 0)
-		rc = xsave_get(c);
-	if (rc < 0)
+	snprintf(c->b->registers_set_by, sizeof(c->b->registers_set_by), "%s",
+		 VX_VMM_SET_BY_KVM_SET_XSAVE_NAME);
+	return rc < 0 ? rc : save_xsave(c);
+}
+
+/* What the guest set, in the bundle's note: "x87 SSE AVX by a guest at CPL3 under KVM_RUN;
+ * not in the guest XCR0: AVX-512 PKRU". */
+static void note_guest(struct capture *c, uint64_t done)
+{
+	static const struct {
+		uint64_t mask;
+		const char *name;
+	} parts[] = {{VX_BIT(VX_COMP_X87), "x87"},
+		     {VX_BIT(VX_COMP_SSE), "SSE"},
+		     {VX_BIT(VX_COMP_AVX), "AVX"},
+		     {VX_BIT(VX_COMP_OPMASK), "AVX-512"},
+		     {VX_BIT(VX_COMP_PKRU), "PKRU"}};
+	char set[64] = "", unset[64] = "";
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		char *to = done & parts[i].mask ? set : unset;
+
+		snprintf(to + strlen(to), 64 - strlen(to), "%s%s", *to ? " " : "", parts[i].name);
+	}
+	snprintf(c->b->registers_note, sizeof(c->b->registers_note),
+		 "%s set by a guest at CPL3 under KVM_RUN%s%s", set,
+		 *unset ? "; not in the guest XCR0: " : "", unset);
+}
+
+/* A guest loads the registers (capture_guest.c); when it cannot run, KVM_SET_XSAVE does, and
+ * the bundle says why (issue 10: "registers set by a real guest where KVM_RUN works"). */
+static int set_registers(struct capture *c)
+{
+	char why[VX_VMM_ORIGIN_MAX - 40];
+	uint64_t done = 0;
+	int rc;
+
+	c->b->registers_seed = c->o->seed;
+	if (c->o->set_by != VX_VMM_SET_BY_GUEST)
+		return load_registers(c);
+	rc = vx_capture_guest_run(c->be, c->o->model, c->sys, c->vm, c->vcpu, c->o->seed, c->xcr0,
+				  &done, why, sizeof(why));
+	if (rc) {
+		rc = load_registers(c);
+		snprintf(c->b->registers_note, sizeof(c->b->registers_note),
+			 "the guest could not run: %s", why);
 		return rc;
-	memcpy(c->b->xsave, c->buf, c->xsave_size);
-	c->b->xsave_len = c->xsave_size;
-	return 0;
+	}
+	snprintf(c->b->registers_set_by, sizeof(c->b->registers_set_by), "%s",
+		 VX_VMM_SET_BY_GUEST_NAME);
+	note_guest(c, done);
+	return save_xsave(c);
 }
 
 /* KVM_GET_MSRS of every listed MSR, skipping those it refuses, as a VMM's save does. */
@@ -663,7 +722,7 @@ static int capture_vcpu(struct capture *c)
 		rc = set_xss(c);
 	if (!rc) {
 		c->buf = calloc(1, c->xsave_size);
-		rc = c->buf ? load_registers(c) : vx_error_set(c->err, -ENOMEM, NULL, "no memory");
+		rc = c->buf ? set_registers(c) : vx_error_set(c->err, -ENOMEM, NULL, "no memory");
 	}
 	if (!rc)
 		rc = read_back(c);

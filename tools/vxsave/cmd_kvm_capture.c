@@ -2,7 +2,8 @@
 /*
  * `vxsave kvm capture [--out BUNDLE]`: a vCPU bundle from this machine's /dev/kvm (or, with a
  * CPU source option, from the drop-in model of that host), made as a VMM makes one: guest
- * permission, KVM_SET_CPUID2, KVM_SET_XCRS, known registers loaded with KVM_SET_XSAVE, then
+ * permission, KVM_SET_CPUID2, KVM_SET_XCRS, known registers set by a guest under KVM_RUN (or
+ * loaded with KVM_SET_XSAVE, with a note saying why, when the guest cannot run), then
  * KVM_GET_CPUID2, KVM_GET_XCRS, KVM_GET_MSRS of the index list, ONE_REG and KVM_GET_XSAVE2
  * (vmm_compat.h vx_vmm_capture(); docs/vmm.md "Capture").
  */
@@ -28,6 +29,7 @@ enum capture_option {
 	OPT_XCR0,
 	OPT_VCPU_ID,
 	OPT_SEED,
+	OPT_REGISTERS,
 };
 
 struct capture_request {
@@ -41,6 +43,7 @@ struct capture_request {
 	uint64_t xcr0;
 	unsigned vcpu_id;
 	uint32_t seed;
+	enum vx_vmm_set_by set_by;
 };
 
 void cli_usage_kvm_capture(FILE *out)
@@ -48,16 +51,21 @@ void cli_usage_kvm_capture(FILE *out)
 	fputs("Usage: vxsave kvm capture [--out BUNDLE] [--host|--profile P|--cpuid-dump F]\n"
 	      "                          [--flavour F] [--design D] [--guest-perm amx]\n"
 	      "                          [--guest-cpuid FILE] [--xcr0 MASK] [--vcpu-id N]\n"
-	      "                          [--seed N]\n"
+	      "                          [--seed N] [--registers guest|xsave]\n"
 	      "\n"
-	      "A vCPU bundle (docs/vmm.md \"Bundles\") from this machine's real /dev/kvm: a VM and "
-	      "a\n"
-	      "vCPU set up as a VMM does (KVM_SET_CPUID2 of KVM_GET_SUPPORTED_CPUID, KVM_SET_XCRS\n"
-	      "with the XCR0 it enables, known x87/XMM/YMM/opmask/ZMM/PKRU/AMX values loaded with\n"
-	      "KVM_SET_XSAVE), then saved as a VMM saves it (KVM_GET_CPUID2, KVM_GET_XCRS, every "
-	      "MSR\n"
-	      "of KVM_GET_MSR_INDEX_LIST, ONE_REG, KVM_GET_XSAVE2).  With a CPU source option the\n"
-	      "same calls go to the drop-in model of that host instead (no /dev/kvm needed).\n"
+	      "A vCPU bundle (docs/vmm.md \"Bundles\") from this machine's real /dev/kvm: a VM\n"
+	      "and a vCPU set up as a VMM does (KVM_SET_CPUID2 of KVM_GET_SUPPORTED_CPUID,\n"
+	      "KVM_SET_XCRS with the XCR0 it enables), known values set by a guest at CPL3\n"
+	      "under KVM_RUN (x87 constants and control word, MXCSR, XMM, YMM, opmask/ZMM,\n"
+	      "PKRU: each when the guest XCR0 has it), then saved as a VMM saves it\n"
+	      "(KVM_GET_CPUID2, KVM_GET_XCRS, every MSR of KVM_GET_MSR_INDEX_LIST, ONE_REG,\n"
+	      "KVM_GET_XSAVE2).\n"
+	      "When the guest cannot run (KVM_RUN refused, an exception, an unexpected exit)\n"
+	      "the values are loaded with KVM_SET_XSAVE instead and a note on standard error\n"
+	      "says why; the bundle's \"capture\" object records which way it was\n"
+	      "(\"registers_set_by\": \"guest\" or \"KVM_SET_XSAVE\").  With a CPU source option\n"
+	      "the same calls go to the drop-in model of that host instead (no /dev/kvm\n"
+	      "needed), whose KVM_RUN runs the equivalent guest program.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --out BUNDLE       write the bundle there (default: standard output)\n"
@@ -74,11 +82,15 @@ void cli_usage_kvm_capture(FILE *out)
 	      "                         KVM_GET_SUPPORTED_CPUID\n"
 	      "      --xcr0 MASK        the guest XCR0 (default: every bit the CPUID enables)\n"
 	      "      --vcpu-id N        KVM_CREATE_VCPU's id (default 0)\n"
-	      "      --seed N           the loaded register values derive from N (default 1)\n"
+	      "      --seed N           the register values derive from N (default 1)\n"
+	      "      --registers W      guest (default): set by a guest under KVM_RUN; xsave:\n"
+	      "                         loaded with KVM_SET_XSAVE (every component of XCR0,\n"
+	      "                         AMX tiles and APX included)\n"
 	      "  -h, --help             show this help and exit\n"
 	      "\n"
-	      "Exit status: 0 the bundle was written; 1 /dev/kvm missing or refusing (the\n"
-	      "message names the ioctl and errno), or an unusable source; 2 usage error.\n",
+	      "Exit status: 0 the bundle was written (a fallback to KVM_SET_XSAVE included);\n"
+	      "1 /dev/kvm missing or refusing (the message names the ioctl and errno), or an\n"
+	      "unusable source; 2 usage error.\n",
 	      out);
 }
 
@@ -111,6 +123,13 @@ static int take_option(struct capture_request *q, int opt, const char *arg)
 		q->design = d;
 		return d >= 0 ? CLI_EXIT_OK
 			      : cli_usage_error("kvm capture", "unknown --design '%s'", arg);
+	case OPT_REGISTERS:
+		q->set_by =
+		    strcmp(arg, "xsave") == 0 ? VX_VMM_SET_BY_KVM_SET_XSAVE : VX_VMM_SET_BY_GUEST;
+		return strcmp(arg, "xsave") == 0 || strcmp(arg, "guest") == 0
+			   ? CLI_EXIT_OK
+			   : cli_usage_error("kvm capture", "bad --registers '%s' (guest, xsave)",
+					     arg);
 	case OPT_XCR0:
 		q->set_xcr0 = true;
 		return vx_parse_component_mask(arg, &q->xcr0, NULL) == 0
@@ -141,6 +160,7 @@ static int parse(int argc, char **argv, struct capture_request *q)
 	    {"xcr0", required_argument, NULL, OPT_XCR0},
 	    {"vcpu-id", required_argument, NULL, OPT_VCPU_ID},
 	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"registers", required_argument, NULL, OPT_REGISTERS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -325,12 +345,16 @@ static int setup(const struct capture_request *q, struct capture_setup *s,
 	o->xcr0 = q->xcr0;
 	o->vcpu_id = q->vcpu_id;
 	o->seed = q->seed;
+	o->set_by = q->set_by;
+	/* The model's KVM_RUN runs the guest program capture gives it. */
+	o->model = s->dev;
 	return rc;
 }
 
 int cli_kvm_capture(int argc, char **argv)
 {
-	struct capture_request q = {CLI_SOURCE_INIT, NULL, -1, -1, false, NULL, false, 0, 0, 1};
+	struct capture_request q = {CLI_SOURCE_INIT,	NULL, -1, -1, false, NULL, false, 0, 0, 1,
+				    VX_VMM_SET_BY_GUEST};
 	struct capture_setup *s = calloc(1, sizeof(*s));
 	struct vx_vmm_bundle *b = malloc(sizeof(*b));
 	struct vx_vmm_capture_options o;
@@ -346,6 +370,12 @@ int cli_kvm_capture(int argc, char **argv)
 			cli_vx_error("kvm capture: the model", vx_kvm_dev_last_error(s->dev));
 		rc = CLI_EXIT_FAILURE;
 	}
+	/* A guest was asked for and could not run: say so (the bundle records it too). */
+	if (!rc && q.set_by == VX_VMM_SET_BY_GUEST &&
+	    strcmp(b->registers_set_by, VX_VMM_SET_BY_GUEST_NAME) != 0)
+		fprintf(stderr,
+			"vxsave kvm capture: note: registers loaded with KVM_SET_XSAVE: %s\n",
+			b->registers_note);
 	if (!rc)
 		rc = write_out(q.out, b);
 	if (s && s->dev)
