@@ -394,6 +394,15 @@ struct vx_eval_calibrate_options {
 VX_API int vx_eval_calibrate(struct vx_eval_cost_table *table,
 			     const struct vx_eval_calibrate_options *options,
 			     struct vx_eval_calibration *cal, struct vx_error *err);
+/**
+ * vx_eval_calibrate_with_platform() - vx_eval_calibrate() allocating the XSAVE areas and the
+ * timing samples from @platform (NULL = vx_platform_default()); a failed allocation is -ENOMEM
+ * with a reason and @table unchanged.
+ */
+VX_API int vx_eval_calibrate_with_platform(struct vx_eval_cost_table *table,
+					   const struct vx_eval_calibrate_options *options,
+					   const struct vx_platform *platform,
+					   struct vx_eval_calibration *cal, struct vx_error *err);
 
 #ifdef __cplusplus
 }

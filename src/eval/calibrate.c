@@ -263,9 +263,9 @@ static unsigned add_config(struct cal_xsave_set *s, enum vx_eval_cal_insn insn, 
 	return s->nconfig++;
 }
 
-static int time_configs(struct cal_xsave_set *s)
+static int time_configs(struct cal_xsave_set *s, const struct vx_platform *pf)
 {
-	double *v = malloc(sizeof(double) * CAL_MAX_CONFIGS * s->samples);
+	double *v = pf->alloc(pf->ctx, sizeof(double) * CAL_MAX_CONFIGS * s->samples, 8);
 
 	if (!v)
 		return -ENOMEM;
@@ -282,7 +282,7 @@ static int time_configs(struct cal_xsave_set *s)
 		qsort(v + k * s->samples, s->samples, sizeof(double), compare_doubles);
 		s->config[k].ns = v[k * s->samples + s->samples / 2];
 	}
-	free(v);
+	pf->free(pf->ctx, v);
 	return 0;
 }
 
@@ -422,17 +422,23 @@ static void xsave_set_init(struct cal_xsave_set *s, uint8_t *mem, const struct v
 	s->samples = samples;
 }
 
-static int measure_xsave(struct vx_eval_calibration *cal, const struct vx_hw_host *host,
-			 unsigned samples)
+static void cal_free(const struct vx_platform *pf, void *p)
 {
-	uint8_t *mem = aligned_alloc(64, 5 * (size_t)CAL_AREA_MAX);
+	if (p)
+		pf->free(pf->ctx, p);
+}
+
+static int measure_xsave(struct vx_eval_calibration *cal, const struct vx_hw_host *host,
+			 unsigned samples, const struct vx_platform *pf)
+{
+	uint8_t *mem = pf->alloc(pf->ctx, 5 * (size_t)CAL_AREA_MAX, 64);
 	unsigned first[VX_CAL_INSN_COUNT], fit_save, fit_restore;
-	struct cal_xsave_set *s = malloc(sizeof(*s));
+	struct cal_xsave_set *s = pf->alloc(pf->ctx, sizeof(*s), _Alignof(struct cal_xsave_set));
 	int rc;
 
 	if (!mem || !s) {
-		free(mem);
-		free(s);
+		cal_free(pf, mem);
+		cal_free(pf, s);
 		return -ENOMEM;
 	}
 	memset(mem, 0, 5 * (size_t)CAL_AREA_MAX);
@@ -448,14 +454,14 @@ static int measure_xsave(struct vx_eval_calibration *cal, const struct vx_hw_hos
 		plan_init(s, (enum vx_eval_cal_insn)i, first, &cal->init[i]);
 	fit_save = plan_fit(s, VX_CAL_XSAVEC);
 	fit_restore = plan_fit(s, VX_CAL_XRSTOR);
-	rc = time_configs(s);
+	rc = time_configs(s, pf);
 	reset_state(mem, s->all);
 	for (unsigned i = 0; rc == 0 && i < VX_CAL_INSN_COUNT; i++)
 		read_init(s, first[i], &cal->init[i]);
 	fit(s, fit_save, cal->init[VX_CAL_XSAVEC].why, &cal->xsave_insn, &cal->xsave_byte);
 	fit(s, fit_restore, cal->init[VX_CAL_XRSTOR].why, &cal->xrstor_insn, &cal->xrstor_byte);
-	free(mem);
-	free(s);
+	cal_free(pf, mem);
+	cal_free(pf, s);
 	return rc;
 }
 
@@ -799,7 +805,7 @@ static void fill_table(struct vx_eval_cost_table *table, const struct vx_eval_ca
 }
 
 static int calibrate_here(struct vx_eval_cost_table *table,
-			  const struct vx_eval_calibrate_options *o,
+			  const struct vx_eval_calibrate_options *o, const struct vx_platform *pf,
 			  struct vx_eval_calibration *cal, struct vx_error *err)
 {
 	struct vx_hw_host host;
@@ -812,7 +818,7 @@ static int calibrate_here(struct vx_eval_cost_table *table,
 	}
 	cal->xcr0 = host.xcr0;
 	brand_string(cal->cpu, sizeof(cal->cpu));
-	rc = measure_xsave(cal, &host, cal->samples);
+	rc = measure_xsave(cal, &host, cal->samples, pf);
 	if (rc != 0)
 		return vx_error_set(err, rc, CAL_RULE, "no memory for the XSAVE areas");
 	if (o && o->skip_kvm)
@@ -837,6 +843,14 @@ int vx_eval_calibrate(struct vx_eval_cost_table *table,
 		      const struct vx_eval_calibrate_options *options,
 		      struct vx_eval_calibration *cal, struct vx_error *err)
 {
+	return vx_eval_calibrate_with_platform(table, options, NULL, cal, err);
+}
+
+int vx_eval_calibrate_with_platform(struct vx_eval_cost_table *table,
+				    const struct vx_eval_calibrate_options *options,
+				    const struct vx_platform *platform,
+				    struct vx_eval_calibration *cal, struct vx_error *err)
+{
 	if (!cal)
 		return vx_error_set(err, -EINVAL, CAL_RULE, "no calibration record");
 	memset(cal, 0, sizeof(*cal));
@@ -845,9 +859,11 @@ int vx_eval_calibrate(struct vx_eval_cost_table *table,
 		return vx_error_set(err, -EINVAL, CAL_RULE, "%u samples: at most %u", cal->samples,
 				    CAL_SAMPLES_MAX);
 #if CAL_X86_LINUX
-	return calibrate_here(table, options, cal, err);
+	return calibrate_here(table, options, platform ? platform : vx_platform_default(), cal,
+			      err);
 #else
 	(void)table;
+	(void)platform;
 	cal_all_unmeasured(cal, "calibration needs x86-64 Linux");
 	return vx_error_set(err, -ENOTSUP, CAL_RULE, "calibration needs x86-64 Linux");
 #endif
