@@ -18,6 +18,22 @@ double bench_median_ns(bench_fn fn, void *ctx, unsigned iterations);
 void bench_report(const char *name, double subject_ns, const char *subject, double reference_ns,
 		  const char *reference, double target_ratio);
 
+/*
+ * A subject against a reference, sampled alternately BENCH_SAMPLES times (a noisy stretch of
+ * the machine hits both): the median of each and the median of the neighbouring samples'
+ * ratios.
+ */
+struct bench_pair {
+	double subject_ns;
+	double reference_ns;
+	double ratio;
+};
+void bench_paired(bench_fn subject, bench_fn reference, void *ctx, unsigned iterations,
+		  struct bench_pair *out);
+/* Print one paired row with its target: "... ratio 1.20x  target <= 1.50x: met". */
+int bench_pair_row(const char *name, const struct bench_pair *p, const char *subject,
+		   const char *reference, double target);
+
 /* The benchmark groups (one file each). */
 int bench_xsave_model_vs_hardware(void);
 int bench_layout(void);
