@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cmd_compat.h"
 #include "cmd_cpu.h"
+#include "cmd_eval.h"
 #include "cmd_fpu.h"
 #include "cmd_kvm.h"
 #include "cmd_xsave.h"
@@ -39,6 +40,8 @@ static const struct cli_command commands[] = {
 	 cli_cmd_compat, cli_usage_compat},
 	{"baseline", "the guest XSAVE/CET configuration every host of a pool can run, as CPUID",
 	 cli_cmd_baseline, cli_usage_baseline},
+	{"eval", "the CET_S designs side by side on workloads: tables, verdict, JSON, report",
+	 cli_cmd_eval, cli_usage_eval},
 	{"help", "show the help of vxsave or of one subcommand", cmd_help, usage_help},
 };
 
