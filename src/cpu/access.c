@@ -11,8 +11,8 @@ static bool inside_window(const struct vx_memory *mem, uint64_t address)
 	return address >= mem->base && address - mem->base < mem->size;
 }
 
-int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
-	       struct area_range range, bool write, struct vx_event *event)
+int area_check_slow(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
+		    struct area_range range, bool write, struct vx_event *event)
 {
 	uint64_t first = addr + range.first;
 	uint64_t last = addr + range.end - 1;

@@ -255,8 +255,26 @@ struct area_range {
 	uint64_t first; /* first byte accessed, relative to the area */
 	uint64_t end;	/* one past the last byte accessed */
 };
-int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
-	       struct area_range range, bool write, struct vx_event *event);
+int area_check_slow(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
+		    struct area_range range, bool write, struct vx_event *event);
+
+/*
+ * The common case inline: a non-empty range inside the window, canonical (§5.0) - then no
+ * fault.  Anything else (empty, outside, non-canonical, wrapping) takes area_check_slow(),
+ * which raises the exact fault.
+ */
+static inline int area_check(const struct vx_cpu *cpu, const struct vx_memory *mem, uint64_t addr,
+			     struct area_range range, bool write, struct vx_event *event)
+{
+	uint64_t first = addr + range.first, last = addr + range.end - 1;
+
+	if (range.end > range.first && first <= last && first >= mem->base &&
+	    last - mem->base < mem->size &&
+	    (!cpu_in_64bit_mode(cpu) ||
+	     (cpu_canonical_access(cpu, first) && cpu_canonical_access(cpu, last))))
+		return 0;
+	return area_check_slow(cpu, mem, addr, range, write, event);
+}
 static inline uint8_t *area_bytes(const struct vx_memory *mem, uint64_t addr)
 {
 	return mem->bytes + (addr - mem->base);

@@ -29,7 +29,8 @@ struct restore_plan {
 	const struct compact_layout *layout;
 };
 
-static bool bytes_zero(const uint8_t *p, size_t n)
+/* @n is a constant multiple of 8 at every call, so the loop unrolls into a few loads. */
+static inline bool bytes_zero(const uint8_t *p, size_t n)
 {
 	uint64_t acc = 0;
 
@@ -368,8 +369,9 @@ static int plan_restore(struct vx_cpu *cpu, const struct insn_args *args, const 
 {
 	const char *insn = args->desc->name;
 	const uint8_t *header = area + VX_HEADER_OFFSET;
+	uint64_t untouched = mode_untouched_components(cpu);
 
-	memset(p, 0, sizeof(*p));
+	p->layout = NULL; /* every other field is set below */
 	p->xrstors = args->desc->kind == INSN_XRSTORS;
 	/* §5.5: RFBM = XCR0 & EDX:EAX; §5.6: XRSTORS uses XCR0 | IA32_XSS. */
 	p->enabled = p->xrstors ? (cpu->state.xcr0 | cpu->state.xss) : cpu->state.xcr0;
@@ -385,8 +387,8 @@ static int plan_restore(struct vx_cpu *cpu, const struct insn_args *args, const 
 	else
 		plan_standard(cpu, p);
 	/* §2.2: outside 64-bit mode Hi16_ZMM is neither loaded nor initialized. */
-	p->to_restore &= ~mode_untouched_components(cpu);
-	p->to_init &= ~mode_untouched_components(cpu);
+	p->to_restore &= ~untouched;
+	p->to_init &= ~untouched;
 	return 0;
 }
 
