@@ -49,9 +49,13 @@ static const struct vx_kvm_quirk_info quirks[VX_KVM_QUIRK_COUNT] = {
 	 "host-kvm.md, What the guest sees"},
     [VX_KVM_QUIRK_PVM_CPL3_NATIVE] =
 	{"pvm-cpl3-native", VX_KVM_PVM,
-	 "guest XCR0 and CR4.OSXSAVE govern guest user code (kvm.md §4, §6.2)",
+	 "guest XCR0, CR4.OSXSAVE and the guest's PKRU govern guest user code (kvm.md §4, "
+	 "§6.2)",
 	 "CPL3 guest code runs natively with the machine's physical XCR0 (XGETBV(0) reads "
-	 "the host's XCR0; XSAVES/XRSTORS give #UD)",
+	 "the host's XCR0; XSAVES/XRSTORS give #UD); the guest's PKRU is not switched in for "
+	 "it either, so a CPL3 WRPKRU does not reach the vCPU's saved PKRU (modelled from the "
+	 "same rule, not measured: the development machine has no PKU; vxsave kvm capture's "
+	 "guest leaves PKRU alone on this flavour)",
 	 "host-kvm.md, How guest code runs"},
     [VX_KVM_QUIRK_PVM_CPUID_HOST_APIC_ID] =
 	{"pvm-cpuid-host-apic-id", VX_KVM_PVM,

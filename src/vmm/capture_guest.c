@@ -232,7 +232,7 @@ static void program_x87(struct text *t, const struct vx_capture_values *v)
 {
 	uint16_t top = (uint16_t)((8u - v->nst) & 7u), fsw = (uint16_t)(top << 11);
 	uint8_t ftw = (uint8_t)(0xFFu << (8u - v->nst)), st[10];
-	char name[8];
+	char name[16];
 
 	set_line(t, "fcw", &v->fcw, 2);
 	for (unsigned i = 0; i < v->nst; i++) {

@@ -533,8 +533,18 @@ static int load_registers(struct capture *c)
 	return rc < 0 ? rc : save_xsave(c);
 }
 
-/* What the guest set, in the bundle's note: "x87 SSE AVX by a guest at CPL3 under KVM_RUN;
- * not in the guest XCR0: AVX-512 PKRU". */
+/* Quirk pvm-cpl3-native: guest CPL3 code runs with the host's PKRU, so a WRPKRU there never
+ * reaches the vCPU's (quirks.c); the guest leaves PKRU alone and the note says so. */
+static uint64_t guest_cannot_set(const struct capture *c)
+{
+	if (c->o->flavour >= 0 && (vx_kvm_flavour_quirks((enum vx_kvm_flavour)c->o->flavour) &
+				   VX_BIT(VX_KVM_QUIRK_PVM_CPL3_NATIVE)))
+		return VX_BIT(VX_COMP_PKRU);
+	return 0;
+}
+
+/* What the guest set, in the bundle's note: "x87 SSE AVX set by a guest at CPL3 under
+ * KVM_RUN; not in the guest XCR0: AVX-512 PKRU". */
 static void note_guest(struct capture *c, uint64_t done)
 {
 	static const struct {
@@ -546,15 +556,22 @@ static void note_guest(struct capture *c, uint64_t done)
 		     {VX_BIT(VX_COMP_OPMASK), "AVX-512"},
 		     {VX_BIT(VX_COMP_PKRU), "PKRU"}};
 	char set[64] = "", unset[64] = "";
+	int n;
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		char *to = done & parts[i].mask ? set : unset;
 
+		if (!(done & parts[i].mask) && (c->xcr0 & guest_cannot_set(c) & parts[i].mask))
+			continue;
 		snprintf(to + strlen(to), 64 - strlen(to), "%s%s", *to ? " " : "", parts[i].name);
 	}
-	snprintf(c->b->registers_note, sizeof(c->b->registers_note),
-		 "%s set by a guest at CPL3 under KVM_RUN%s%s", set,
-		 *unset ? "; not in the guest XCR0: " : "", unset);
+	n = snprintf(c->b->registers_note, sizeof(c->b->registers_note),
+		     "%s set by a guest at CPL3 under KVM_RUN%s%s", set,
+		     *unset ? "; not in the guest XCR0: " : "", unset);
+	if (n > 0 && (size_t)n < sizeof(c->b->registers_note) && (c->xcr0 & guest_cannot_set(c)))
+		snprintf(c->b->registers_note + n, sizeof(c->b->registers_note) - (size_t)n,
+			 "; PKRU not set: quirk pvm-cpl3-native (guest CPL3 code runs with the "
+			 "host's PKRU)");
 }
 
 /* A guest loads the registers (capture_guest.c); when it cannot run, KVM_SET_XSAVE does, and
@@ -568,8 +585,8 @@ static int set_registers(struct capture *c)
 	c->b->registers_seed = c->o->seed;
 	if (c->o->set_by != VX_VMM_SET_BY_GUEST)
 		return load_registers(c);
-	rc = vx_capture_guest_run(c->be, c->o->model, c->sys, c->vm, c->vcpu, c->o->seed, c->xcr0,
-				  &done, why, sizeof(why));
+	rc = vx_capture_guest_run(c->be, c->o->model, c->sys, c->vm, c->vcpu, c->o->seed,
+				  c->xcr0 & ~guest_cannot_set(c), &done, why, sizeof(why));
 	if (rc) {
 		rc = load_registers(c);
 		snprintf(c->b->registers_note, sizeof(c->b->registers_note),
