@@ -42,6 +42,27 @@ static void read_feature_flags(const struct vx_profile *profile, struct cpu_fact
 	facts->supervisor = vx_supervisor_components();
 }
 
+static uint64_t standard_end(const struct cpu_facts *f, unsigned i)
+{
+	return (uint64_t)f->standard_offset[i] + f->size[i];
+}
+
+/* by_standard_end: the stored components, the one ending last first (insertion sort of at
+ * most VX_COMP_LIMIT entries, once at create), so layout_standard_end() stops at the first
+ * component of its mask. */
+static void order_by_standard_end(struct cpu_facts *f)
+{
+	for (unsigned n = 0; n < f->stored_count; n++) {
+		uint8_t c = f->stored_list[n];
+		unsigned k = n;
+
+		for (; k > 0 && standard_end(f, f->by_standard_end[k - 1]) < standard_end(f, c);
+		     k--)
+			f->by_standard_end[k] = f->by_standard_end[k - 1];
+		f->by_standard_end[k] = c;
+	}
+}
+
 /*
  * Sizes, offsets and where each component's bytes go; returns the bytes needed.  The profile
  * passed vx_profile_check_xsave_leaves(), so every size is below VX_XSAVE_AREA_MAX and their
@@ -71,6 +92,7 @@ static size_t place_components(const struct vx_profile *profile, struct cpu_fact
 		facts->stored_list[facts->stored_count++] = (uint8_t)i;
 		total += (store + 63u) & ~(uint64_t)63u;
 	}
+	order_by_standard_end(facts);
 	return (size_t)total;
 }
 

@@ -51,6 +51,7 @@ struct cpu_facts {
 	uint32_t store_offset[VX_COMP_LIMIT];	 /* where the bytes are in cpu->bytes */
 	uint32_t store_size[VX_COMP_LIMIT];	 /* >= size; MSR-backed components get room */
 	uint8_t stored_list[VX_COMP_LIMIT];	 /* components in @stored, ascending */
+	uint8_t by_standard_end[VX_COMP_LIMIT];	 /* @stored by standard-format end, descending */
 	unsigned stored_count;
 	uint32_t mxcsr_mask;
 	unsigned linear_address_bits;

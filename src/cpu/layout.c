@@ -42,18 +42,21 @@ const struct compact_layout *layout_compacted(struct vx_cpu *cpu, uint64_t mask)
 	return slot;
 }
 
-/* One past the last standard-format byte of @components (at least the 576-byte base). */
+/*
+ * One past the last standard-format byte of @components (at least the 576-byte base): the
+ * end of the first of them in by_standard_end (cpu.c), usually the first entry looked at.
+ */
 uint64_t layout_standard_end(const struct vx_cpu *cpu, uint64_t components)
 {
 	const struct cpu_facts *f = &cpu->facts;
-	uint64_t end = VX_EXTENDED_OFFSET;
 
 	for (unsigned n = 0; n < f->stored_count; n++) {
-		unsigned i = f->stored_list[n];
+		unsigned i = f->by_standard_end[n];
 		uint64_t component_end = (uint64_t)f->standard_offset[i] + f->size[i];
 
-		if ((components & VX_BIT(i)) && component_end > end)
-			end = component_end;
+		if (components & VX_BIT(i))
+			return component_end > VX_EXTENDED_OFFSET ? component_end
+								  : VX_EXTENDED_OFFSET;
 	}
-	return end;
+	return VX_EXTENDED_OFFSET;
 }
