@@ -1,7 +1,12 @@
 # vxsave: the user's entry points. Each target first installs missing Debian packages
 # (scripts/install-deps.sh), then configures with CMake + Ninja and builds.
 #
-#   make run      build, then show the XSAVE layout of the embedded default profile
+#   make run      build, then the evaluation: `vxsave eval --report EVAL_REPORT` on the
+#                 embedded default profile (sapphire-rapids), all six CET_S designs, the five
+#                 default workloads - tables and the verdict on stdout, SVG charts and
+#                 index.html in EVAL_REPORT (default build/eval-report); a few seconds.
+#                 The XSAVE layout view that was `make run` before: `build/tools/vxsave/vxsave
+#                 layout` (README.md)
 #   make test     build normally and with ASan+UBSan, run every test with ctest in both; then
 #                 test-tsan, test-fuzz and a lint without the static analyzer (LINT_MODE=fast)
 #   make bench    build optimized, run the benchmarks
@@ -18,6 +23,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS = -G Ninja -DVXSAVE_WERROR=ON
 VXSAVE      = $(BUILD)/tools/vxsave/vxsave
+EVAL_REPORT ?= $(BUILD)/eval-report
 FUZZ_BUILD   ?= build-fuzz
 TSAN_BUILD   ?= build-tsan
 FUZZ_CC      ?= clang
@@ -47,7 +53,7 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 run: build
-	$(VXSAVE) layout
+	$(VXSAVE) eval --report $(EVAL_REPORT)
 
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
