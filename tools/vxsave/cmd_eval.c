@@ -494,8 +494,10 @@ void eval_verdict_sentences(const struct eval_session *s, char *memory, size_t m
 			 "%.2f %%: %s",
 			 v->diff_pct, v->guestonly_ns, v->alltasks_ns, s->spread_workload.name,
 			 EVAL_SPREAD_SEEDS, v->spread_pct,
-			 v->within ? "within the run-to-run variation"
-				   : "larger than the run-to-run variation");
+			 v->diff_pct == 0 ? "no difference at all, within any run-to-run variation "
+					    "(the model's spread is the schedule's alone)"
+			 : v->within	  ? "within the run-to-run variation"
+					  : "larger than the run-to-run variation");
 	else
 		snprintf(sw, slen, "not answered: it needs the designs all-tasks and guest-only");
 }
@@ -691,6 +693,24 @@ static int write_report(const struct eval_session *s, const char *dir, bool json
 	return CLI_EXIT_OK;
 }
 
+/* On standard error too, so a violation is seen whatever standard output goes to. */
+static void report_failures(const struct eval_session *s)
+{
+	for (unsigned w = 0; w < s->nworkloads; w++)
+		for (unsigned d = 0; d < s->ndesigns; d++) {
+			const struct eval_cell *c = eval_cell_at(s, w, d);
+
+			if (c->rc == VX_EVAL_VIOLATION)
+				cli_error("%s, %s: integrity VIOLATION: %s", s->workloads[w].name,
+					  vx_kvm_cet_design_name(s->designs[d]),
+					  c->result.violation.text);
+			else if (c->rc < 0)
+				cli_error("%s, %s: %s", s->workloads[w].name,
+					  vx_kvm_cet_design_name(s->designs[d]),
+					  c->err.reason[0] ? c->err.reason : vx_errno_name(c->rc));
+		}
+}
+
 static void free_session(struct eval_session *s)
 {
 	free(s->cells);
@@ -729,6 +749,8 @@ int cli_cmd_eval(int argc, char **argv)
 		print_text(s);
 	if (rc == CLI_EXIT_OK && q.report)
 		rc = write_report(s, q.report, q.json);
+	if (rc == CLI_EXIT_OK)
+		report_failures(s);
 	/* A violation or an evaluation the model refused fails the command (see --help). */
 	if (rc == CLI_EXIT_OK && (s->verdict.violations || s->verdict.errors))
 		rc = CLI_EXIT_FAILURE;
