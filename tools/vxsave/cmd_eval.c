@@ -287,6 +287,21 @@ static char *read_text_file(const char *path, size_t *len)
 	return text;
 }
 
+/* "FILE:LINE: reason", as for dumps and scripts: the library's "line N: " prefix goes. */
+static void file_error(const char *shown, const struct vx_error *err, int rc)
+{
+	char prefix[32];
+	int length = snprintf(prefix, sizeof(prefix), "line %u: ", err->line);
+	const char *reason = err->reason[0] ? err->reason : vx_errno_name(rc);
+
+	if (err->line && length > 0 && strncmp(reason, prefix, (size_t)length) == 0)
+		reason += length;
+	if (err->line)
+		cli_error("%s:%u: %s", shown, err->line, reason);
+	else
+		cli_error("%s: %s", shown, reason);
+}
+
 /* A workload file: FILE:LINE: reason on failure (bad input: exit 1, as `vxsave cpu` scripts). */
 static int load_workload_file(struct eval_session *s, const char *path)
 {
@@ -302,10 +317,7 @@ static int load_workload_file(struct eval_session *s, const char *path)
 	rc = vx_eval_workload_parse(text, len, &s->workloads[s->nworkloads], &err);
 	free(text);
 	if (rc < 0) {
-		if (err.line && strncmp(err.reason, "line ", 5) != 0)
-			cli_error("%s:%u: %s", path, err.line, err.reason);
-		else
-			cli_error("%s: %s", path, err.reason[0] ? err.reason : vx_errno_name(rc));
+		file_error(path, &err, rc);
 		return CLI_EXIT_FAILURE;
 	}
 	s->nworkloads++;
@@ -388,16 +400,17 @@ static int choose_workloads(struct eval_session *s, const struct eval_request *q
 static int load_costs(struct eval_session *s, const char *path)
 {
 	struct vx_error err = VX_ERROR_INIT;
+	char shown[4200];
+	int rc;
 
 	vx_eval_cost_table_init(&s->costs);
 	snprintf(s->costs_label, sizeof(s->costs_label), "the built-in table");
 	if (!path)
 		return CLI_EXIT_OK;
-	if (vx_eval_cost_load(&s->costs, path, &err) < 0) {
-		if (err.line && strncmp(err.reason, "line ", 5) != 0)
-			cli_error("--costs %s:%u: %s", path, err.line, err.reason);
-		else
-			cli_error("--costs %s: %s", path, err.reason);
+	rc = vx_eval_cost_load(&s->costs, path, &err);
+	if (rc < 0) {
+		snprintf(shown, sizeof(shown), "--costs %s", path);
+		file_error(shown, &err, rc);
 		return CLI_EXIT_FAILURE;
 	}
 	snprintf(s->costs_label, sizeof(s->costs_label), "the built-in table with %s", path);
