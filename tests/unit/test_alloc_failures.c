@@ -12,6 +12,7 @@
  * same call must then succeed without injection.  The count of allocation points walked per
  * entry point is printed (docs/robustness.md).
  */
+#define _GNU_SOURCE /* dladdr: where the allocation sites are (alloc_sites) */
 /* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,14 +21,24 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <unistd.h>
+
 #include <vxsave/eval.h>
+#include <vxsave/eval_cost.h>
 #include <vxsave/fpu_signal.h>
+#include <vxsave/kvm_ioctl.h>
 #include <vxsave/kvm_regs.h>
 #include <vxsave/kvm_run.h>
+#include <vxsave/vmm_compat.h>
 
 #include "kvm_test_util.h"
+#include "vmm_test_util.h"
 
-#define WALK_MAX     64
+#define WALK_MAX     4096
 #define DUMP_SIZE    (1u << 20)
 #define CPU_DUMP_MAX (1u << 17)
 #define FRAME_MAX    (1u << 15)
@@ -47,6 +58,19 @@ struct env {
 	struct vx_kvm_vcpu *vcpu, *made_vcpu;
 	uint8_t *frame, *frame_mem;
 	enum vx_kvm_cet_design design;
+	/* The drop-in /dev/kvm (its machine, task, module and vCPU are the views above). */
+	struct vx_kvm_dev *dev, *made_dev;
+	int sys_fd, vm_fd, vcpu_fd;
+	/* The vmm layer (its module and vCPU are the views above). */
+	struct vx_vmm_host *vhost, *made_vhost;
+	struct vx_vmm_vcpu *vvcpu, *made_vvcpu;
+	struct vx_vmm_bundle *bundle;
+	struct vx_compat_target *targets;
+	uint8_t *in;
+	size_t in_len;
+	/* What a call writes its result into (vmm, calibration): dumped, must stay as it was. */
+	void *out;
+	size_t out_size;
 };
 
 /* ----------------------------------------------------------------------------------------- */
@@ -72,9 +96,18 @@ static void put(struct dump *d, const char *fmt, ...)
 
 static void put_bytes(struct dump *d, const char *what, const uint8_t *b, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
+
 	put(d, "%s %zu:", what, n);
-	for (size_t i = 0; i < n; i++)
-		put(d, "%s%02x", i % 64 ? "" : "\n ", b[i]);
+	assert_true(d->used + 3 * n + 2 < DUMP_SIZE);
+	for (size_t i = 0; i < n; i++) {
+		if (i % 64 == 0) {
+			d->text[d->used++] = '\n';
+			d->text[d->used++] = ' ';
+		}
+		d->text[d->used++] = hex[b[i] >> 4];
+		d->text[d->used++] = hex[b[i] & 15];
+	}
 	put(d, "\n");
 }
 
@@ -127,14 +160,21 @@ static void put_task(struct dump *d, const struct vx_fpu_task *t)
 /*
  * A CPU's vx_cpu_dump() without its tracking line (XINUSE, XMODIFIED, XRSTOR_INFO): not
  * register content (cpu.h, vx_cpu_compare()), and reading a vCPU's state for this dump saves
- * the guest registers, which changes it.
+ * the guest registers, which changes it.  @owned false: no FPU context owns the CPU's
+ * registers, so they are nobody's state (valid only for owner == fpu, linux-fpu.md §3.5) and
+ * the component blocks ("[n NAME]" on) are left out: a VMM process that ran and exited in a
+ * failed call (vx_vmm_vcpu_create) leaves its values there, as an exited task does in Linux.
  */
-static void put_cpu_text(struct dump *d, const char *text)
+static void put_cpu_text(struct dump *d, const char *text, bool owned)
 {
 	for (const char *line = text; *line;) {
 		const char *end = strchr(line, '\n');
 		size_t n = end ? (size_t)(end - line) : strlen(line);
 
+		if (!owned && line[0] == '[') {
+			put(d, "registers: no owner\n");
+			return;
+		}
 		if (strncmp(line, "tracking:", 9) != 0)
 			put(d, "%.*s\n", (int)n, line);
 		line += n + (end != NULL);
@@ -154,7 +194,7 @@ static void put_machine(struct dump *d, struct vx_fpu_machine *m)
 		    (const void *)p.owner, p.kernel_fpu_allowed, (unsigned long long)p.xfd_state);
 		assert_int_equal(
 		    vx_cpu_dump(vx_fpu_machine_cpu(m, c), cpu_text, sizeof(cpu_text), &needed), 0);
-		put_cpu_text(d, cpu_text);
+		put_cpu_text(d, cpu_text, p.owner != NULL);
 	}
 	put(d, "log %u warnings %u kernel-xfd-nm %u\n", vx_fpu_machine_log_count(m),
 	    vx_fpu_machine_warnings(m), vx_fpu_machine_kernel_xfd_nms(m));
@@ -204,12 +244,38 @@ static void put_gfpu(struct dump *d, const struct vx_fpu_guest *g)
 	put_fpstate(d, "gfpu fpstate", g->fpstate);
 }
 
+/* A result object by its FNV-1a hash (a bundle is 100 KiB). */
+static void put_hash(struct dump *d, const char *what, const void *bytes, size_t n)
+{
+	const uint8_t *b = bytes;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	put(d, "%s %zu bytes fnv %016llx\n", what, n, (unsigned long long)h);
+}
+
+/* The descriptors a drop-in context owns, and what is behind each. */
+static void put_dev(struct dump *d, const struct vx_kvm_dev *dev)
+{
+	put(d, "dev %s fds:", vx_kvm_dev_profile_name(dev));
+	for (int fd = 0; fd < 512; fd++)
+		if (vx_kvm_dev_owns(dev, fd))
+			put(d, " %d%s", fd, vx_kvm_dev_vcpu(dev, fd) ? "v" : "");
+	put(d, "\n");
+}
+
 /* Everything a caller can see of @e's objects. */
 static void dump_env(struct env *e, struct dump *d)
 {
 	d->used = 0;
 	put_bytes(d, "profile", (const uint8_t *)&e->profile, sizeof(e->profile));
-	put(d, "made %p %p\n", (void *)e->made, (void *)e->made_vcpu);
+	put(d, "made %p %p %p %p %p\n", (void *)e->made, (void *)e->made_vcpu, (void *)e->made_dev,
+	    (void *)e->made_vhost, (void *)e->made_vvcpu);
+	if (e->dev)
+		put_dev(d, e->dev);
+	if (e->out)
+		put_hash(d, "out", e->out, e->out_size);
 	if (e->m)
 		put_machine(d, e->m);
 	if (e->t)
@@ -366,6 +432,21 @@ static int call_exec(struct env *e, struct vx_error *err)
 	return vx_fpu_task_exec(e->t, err);
 }
 
+/* A standalone fpstate (fpstate.h), the kernel's default size and a guest's. */
+static int call_fpstate(struct env *e, struct vx_error *err)
+{
+	struct vx_fpstate *fps = NULL, *guest = NULL;
+	int rc = vx_fpstate_create(e->sys, false, &fps, err);
+
+	if (!rc)
+		rc = vx_fpstate_create(e->sys, true, &guest, err);
+	if (rc)
+		assert_null(guest);
+	vx_fpstate_destroy(e->sys, fps);
+	vx_fpstate_destroy(e->sys, guest);
+	return rc;
+}
+
 static int call_guest_alloc(struct env *e, struct vx_error *err)
 {
 	return vx_fpu_alloc_guest_fpstate(e->t, &e->gfpu, err);
@@ -450,6 +531,71 @@ static int call_run(struct env *e, struct vx_error *err)
 }
 
 /* ----------------------------------------------------------------------------------------- */
+/* Where the allocations come from: every distinct call stack of a platform allocation, written
+ * to $VXSAVE_ALLOC_SITES for cmake/check_alloc_sites.sh, which finds each allocation site of
+ * src/ among them (or in its list of exclusions).                                              */
+
+#define SITE_FRAMES 8
+#define SITE_STACKS 4096
+
+static void *site_stacks[SITE_STACKS][SITE_FRAMES];
+static unsigned site_nstacks;
+/* Stacks are taken (backtrace() is slow) while the first allocation fails, then in the same
+ * call made again in full, of each walk: every allocation a successful call makes. */
+static bool recording = true;
+
+static __attribute__((noinline)) void record_site(void)
+{
+	void *frames[SITE_FRAMES];
+	int n = recording ? backtrace(frames, SITE_FRAMES) : 0;
+
+	if (!n)
+		return;
+	for (int i = n; i < SITE_FRAMES; i++)
+		frames[i] = NULL;
+	for (unsigned k = 0; k < site_nstacks; k++)
+		if (memcmp(site_stacks[k], frames, sizeof(frames)) == 0)
+			return;
+	if (site_nstacks < SITE_STACKS)
+		memcpy(site_stacks[site_nstacks++], frames, sizeof(frames));
+}
+
+static __attribute__((noinline)) void *site_alloc(void *ctx, size_t size, size_t align)
+{
+	record_site();
+	return ft_alloc(ctx, size, align);
+}
+
+/* ft_platform_init() with the allocations recorded. */
+static void platform_init(struct ft_platform *fp)
+{
+	ft_platform_init(fp);
+	fp->platform.alloc = site_alloc;
+}
+
+/* One line per stack: the return addresses in this executable, as offsets from its base. */
+static void write_sites(void)
+{
+	const char *path = getenv("VXSAVE_ALLOC_SITES");
+	Dl_info self, info;
+	FILE *f;
+
+	if (!path || !dladdr((void *)(uintptr_t)record_site, &self))
+		return;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (unsigned k = 0; k < site_nstacks; k++) {
+		for (unsigned i = 0; i < SITE_FRAMES && site_stacks[k][i]; i++)
+			if (dladdr(site_stacks[k][i], &info) && info.dli_fbase == self.dli_fbase)
+				fprintf(f, "%lx ",
+					(unsigned long)((uintptr_t)site_stacks[k][i] -
+							(uintptr_t)self.dli_fbase - 1));
+		fprintf(f, "\n");
+	}
+	fclose(f);
+}
+
+/* ----------------------------------------------------------------------------------------- */
 /* The walk                                                                                     */
 
 struct walk {
@@ -464,6 +610,22 @@ static void env_down(struct env *e)
 {
 	if (e->gfpu.fpstate)
 		assert_int_equal(vx_fpu_free_guest_fpstate(&e->gfpu, NULL), 0);
+	/* The views into a drop-in context or a vmm host go with it. */
+	if (e->dev || e->vhost) {
+		e->kvm = NULL;
+		e->m = NULL;
+		e->t = NULL;
+	}
+	vx_kvm_dev_destroy(e->made_dev);
+	vx_kvm_dev_destroy(e->dev);
+	vx_vmm_vcpu_destroy(e->made_vvcpu);
+	vx_vmm_vcpu_destroy(e->vvcpu);
+	vx_vmm_host_destroy(e->made_vhost);
+	vx_vmm_host_destroy(e->vhost);
+	free(e->bundle);
+	free(e->targets);
+	free(e->in);
+	free(e->out);
 	vx_kvm_destroy(e->kvm);
 	vx_fpu_machine_destroy(e->m);
 	vx_fpu_system_destroy(e->sys);
@@ -485,7 +647,8 @@ static bool walk_once(const struct walk *w, enum vx_kvm_cet_design design, int n
 	int rc, live, left;
 
 	memset(&e, 0, sizeof(e));
-	ft_platform_init(&e.fp);
+	platform_init(&e.fp);
+	recording = n == 0;
 	e.design = design;
 	w->up(&e, w->profile);
 	dump_env(&e, before);
@@ -607,6 +770,7 @@ static const struct walk fpu_walks[] = {
     {"#NM realloc (AMX)", "sapphire-rapids", up_amx, call_nm_realloc, {-EFAULT}},
     {"sigreturn ia32", "sapphire-rapids", up_frame, call_sigreturn_ia32, {-ENOMEM}},
     {"guest fpstate alloc", "sapphire-rapids", up_guest_perm, call_guest_alloc, {-ENOMEM}},
+    {"fpstate create (host, guest)", "sapphire-rapids", up_system, call_fpstate, {-ENOMEM}},
     {"guest fpstate grow (AMX)", "sapphire-rapids", up_guest, call_guest_grow, {-EFAULT}},
 };
 
@@ -640,6 +804,570 @@ static void kvm_entry_points(void **state)
 }
 
 /* ----------------------------------------------------------------------------------------- */
+/* The drop-in /dev/kvm: a call fails with -1 and errno, the reason in its last error           */
+
+static char guest_path[] = "/tmp/vxsave-alloc-guest-XXXXXX";
+
+static void dev_options(struct env *e, struct vx_kvm_dev_options *o)
+{
+	vx_kvm_dev_options_init(o);
+	o->host_profile = &e->profile;
+	o->flavour = VX_KVM_VMX;
+	o->design = (int)e->design;
+	o->platform = &e->fp.platform;
+}
+
+/* -1/errno as a negative code, with the context's last error. */
+static int dev_rc(struct env *e, int rc, struct vx_error *err)
+{
+	int code = -errno;
+
+	if (rc >= 0)
+		return 0;
+	*err = *vx_kvm_dev_last_error(e->dev);
+	return code;
+}
+
+/* A context with no descriptor yet (no table either). */
+static void up_dev_bare(struct env *e, const char *profile)
+{
+	struct vx_kvm_dev_options o;
+	struct vx_error err = VX_ERROR_INIT;
+
+	up_boot(e, profile);
+	dev_options(e, &o);
+	ft_check(vx_kvm_dev_create(&o, &e->dev, &err), &err, "dev");
+	e->kvm = vx_kvm_dev_module(e->dev);
+	e->m = vx_kvm_machine(e->kvm);
+	e->t = vx_kvm_dev_task(e->dev);
+}
+
+static void up_dev(struct env *e, const char *profile)
+{
+	up_dev_bare(e, profile);
+	e->sys_fd = vx_kvm_dev_open(e->dev, O_RDWR | O_CLOEXEC);
+	assert_true(e->sys_fd >= 0);
+}
+
+static void up_dev_vm(struct env *e, const char *profile)
+{
+	up_dev(e, profile);
+	e->vm_fd = vx_kvm_ioctl(e->dev, e->sys_fd, KVM_CREATE_VM, 0);
+	assert_true(e->vm_fd >= 0);
+	assert_int_equal(
+	    vx_kvm_dev_arch_prctl(e->dev, VX_ARCH_REQ_XCOMP_GUEST_PERM, VX_ARCH_XCOMP_TILEDATA), 0);
+}
+
+/* Descriptors up to 63 taken: the next one needs a bigger table (dev.c grow_table). */
+static void fill_table(struct env *e)
+{
+	int fd = 0;
+
+	while (fd >= 0 && fd < 63)
+		fd = vx_kvm_dev_open(e->dev, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 63);
+}
+
+static void up_dev_vm_full(struct env *e, const char *profile)
+{
+	up_dev_vm(e, profile);
+	fill_table(e);
+}
+
+static void up_dev_vcpu(struct env *e, const char *profile)
+{
+	up_dev_vm(e, profile);
+	e->vcpu_fd = vx_kvm_ioctl(e->dev, e->vm_fd, KVM_CREATE_VCPU, 0);
+	assert_true(e->vcpu_fd >= 0);
+	e->vcpu = vx_kvm_dev_vcpu(e->dev, e->vcpu_fd);
+}
+
+static struct {
+	struct kvm_cpuid2 hdr;
+	struct kvm_cpuid_entry2 e[VX_KVM_MAX_CPUID_ENTRIES];
+} dev_cpuid;
+
+static int dev_supported(struct env *e)
+{
+	dev_cpuid.hdr.nent = VX_KVM_MAX_CPUID_ENTRIES;
+	return vx_kvm_ioctl(e->dev, e->sys_fd, KVM_GET_SUPPORTED_CPUID, &dev_cpuid);
+}
+
+static void up_dev_cpuid(struct env *e, const char *profile)
+{
+	up_dev_vcpu(e, profile);
+	assert_int_equal(dev_supported(e), 0);
+	assert_int_equal(vx_kvm_ioctl(e->dev, e->vcpu_fd, KVM_SET_CPUID2, &dev_cpuid), 0);
+}
+
+static int call_dev_create(struct env *e, struct vx_error *err)
+{
+	struct vx_kvm_dev_options o;
+
+	dev_options(e, &o);
+	return vx_kvm_dev_create(&o, &e->made_dev, err);
+}
+
+/* From a dump file, with a guest program: the file reads allocate too. */
+static int call_dev_create_files(struct env *e, struct vx_error *err)
+{
+	struct vx_kvm_dev_options o;
+
+	dev_options(e, &o);
+	o.host_profile = NULL;
+	o.profile = VXSAVE_FIXTURE_DIR "/cpuid/host-amd-zen5-kvm.txt";
+	o.flavour = VX_KVM_SVM;
+	o.guest = guest_path;
+	return vx_kvm_dev_create(&o, &e->made_dev, err);
+}
+
+static int call_dev_open(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, vx_kvm_dev_open(e->dev, O_RDWR | O_CLOEXEC), err);
+}
+
+static int call_dev_create_vm(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, vx_kvm_ioctl(e->dev, e->sys_fd, KVM_CREATE_VM, 0), err);
+}
+
+static int call_dev_create_vcpu(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, vx_kvm_ioctl(e->dev, e->vm_fd, KVM_CREATE_VCPU, 0), err);
+}
+
+static int call_dev_supported(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, dev_supported(e), err);
+}
+
+static int call_dev_set_cpuid2(struct env *e, struct vx_error *err)
+{
+	int rc = dev_rc(e, dev_supported(e), err);
+
+	return rc ? rc
+		  : dev_rc(e, vx_kvm_ioctl(e->dev, e->vcpu_fd, KVM_SET_CPUID2, &dev_cpuid), err);
+}
+
+static uint8_t dev_xsave[1u << 15];
+
+static int call_dev_get_xsave2(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, vx_kvm_ioctl(e->dev, e->vcpu_fd, KVM_GET_XSAVE2, dev_xsave), err);
+}
+
+static void up_dev_xsave(struct env *e, const char *profile)
+{
+	up_dev_cpuid(e, profile);
+	assert_int_equal(vx_kvm_ioctl(e->dev, e->vcpu_fd, KVM_GET_XSAVE2, dev_xsave), 0);
+	dev_xsave[160] ^= 1; /* XMM0 byte 0: a change KVM_SET_XSAVE must make */
+}
+
+static int call_dev_set_xsave(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, vx_kvm_ioctl(e->dev, e->vcpu_fd, KVM_SET_XSAVE, dev_xsave), err);
+}
+
+static int call_dev_load_guest(struct env *e, struct vx_error *err)
+{
+	return vx_kvm_dev_load_guest(e->dev, guest_path, err);
+}
+
+static int call_dev_close(struct env *e, struct vx_error *err)
+{
+	return dev_rc(e, vx_kvm_close(e->dev, e->vm_fd), err);
+}
+
+static const struct walk dev_walks[] = {
+    {"dev create", "sapphire-rapids", up_boot, call_dev_create, {-ENOMEM}},
+    {"dev create (dump, guest file)", "sapphire-rapids", up_boot, call_dev_create_files, {-ENOMEM}},
+    {"dev open (first: the table)", "sapphire-rapids", up_dev_bare, call_dev_open, {-ENOMEM}},
+    {"dev open (second)", "sapphire-rapids", up_dev, call_dev_open, {-ENOMEM}},
+    {"dev KVM_CREATE_VM", "sapphire-rapids", up_dev, call_dev_create_vm, {-ENOMEM}},
+    {"dev KVM_CREATE_VCPU", "sapphire-rapids", up_dev_vm, call_dev_create_vcpu, {-ENOMEM}},
+    {"dev KVM_CREATE_VCPU (table)",
+     "sapphire-rapids",
+     up_dev_vm_full,
+     call_dev_create_vcpu,
+     {-ENOMEM}},
+    {"dev KVM_GET_SUPPORTED_CPUID", "sapphire-rapids", up_dev, call_dev_supported, {-ENOMEM}},
+    {"dev KVM_SET_CPUID2 (AMX)",
+     "sapphire-rapids",
+     up_dev_vcpu,
+     call_dev_set_cpuid2,
+     {-ENOMEM, -EFAULT}},
+    {"dev KVM_GET_XSAVE2", "sapphire-rapids", up_dev_cpuid, call_dev_get_xsave2, {-ENOMEM}},
+    {"dev KVM_SET_XSAVE", "sapphire-rapids", up_dev_xsave, call_dev_set_xsave, {-ENOMEM}},
+    {"dev load guest", "sapphire-rapids", up_dev, call_dev_load_guest, {-ENOMEM}},
+    {"dev close VM", "sapphire-rapids", up_dev_vcpu, call_dev_close, {-ENOMEM}},
+};
+
+static void dev_entry_points(void **state)
+{
+	static const char text[] = "set xmm3 0x1234\nout 0x10 0x41\nhlt\n";
+	int fd = mkstemp(guest_path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	for (size_t i = 0; i < sizeof(dev_walks) / sizeof(dev_walks[0]); i++)
+		walk(&dev_walks[i], VX_KVM_CET_GUEST_ONLY);
+	unlink(guest_path);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* The vmm layer: the result object the call writes is filled with 0x5a first and must stay so */
+
+static void up_out(struct env *e, size_t size)
+{
+	e->out = malloc(size);
+	assert_non_null(e->out);
+	memset(e->out, 0x5a, size);
+	e->out_size = size;
+}
+
+static void host_options(struct env *e, struct vx_vmm_host_options *o)
+{
+	vx_vmm_host_options_init(o);
+	o->platform = &e->fp.platform;
+}
+
+static void up_vmm_host(struct env *e, const char *profile)
+{
+	struct vx_vmm_host_options o;
+	struct vx_error err = VX_ERROR_INIT;
+
+	up_boot(e, profile);
+	host_options(e, &o);
+	ft_check(vx_vmm_host_create(&e->profile, &o, &e->vhost, &err), &err, "host");
+	e->kvm = vx_vmm_host_kvm(e->vhost);
+	e->m = vx_kvm_machine(e->kvm);
+}
+
+static int call_vmm_host(struct env *e, struct vx_error *err)
+{
+	struct vx_vmm_host_options o;
+
+	host_options(e, &o);
+	return vx_vmm_host_create(&e->profile, &o, &e->made_vhost, err);
+}
+
+static int call_vmm_vcpu(struct env *e, struct vx_error *err)
+{
+	struct vx_vmm_vcpu_config c = {NULL, 0, true, false, 0};
+
+	return vx_vmm_vcpu_create(e->vhost, &c, &e->made_vvcpu, err);
+}
+
+/* A KVM_GET_XSAVE2 blob of the profile with random x87, SSE, AVX and AVX-512 (seed 11). */
+static void up_blob(struct env *e, const char *profile)
+{
+	uint64_t seed = 11;
+
+	up_boot(e, profile);
+	e->in_len = vt_std_size(&e->profile);
+	e->in = malloc(e->in_len);
+	assert_non_null(e->in);
+	vt_kvm_blob(&e->profile, 0xe7, &seed, e->in, e->in_len);
+	print_message("blob: %zu bytes, seed 11\n", e->in_len);
+}
+
+static void up_blob_out(struct env *e, const char *profile)
+{
+	up_blob(e, profile);
+	up_out(e, sizeof(struct vx_vmm_xsave_view));
+}
+
+static int call_blob_parse(struct env *e, struct vx_error *err)
+{
+	return vx_vmm_blob_parse(e->in, e->in_len, VX_VMM_BLOB_AUTO, e->out, err);
+}
+
+static int call_decode(struct env *e, struct vx_error *err)
+{
+	struct vx_vmm_blob b = vt_parse(e->in, e->in_len, VX_VMM_BLOB_AUTO);
+
+	return vx_vmm_xsave_decode(&e->profile, &b, e->out, err);
+}
+
+/* To zen4's KVM_GET_XSAVE2 layout (no AMX there: a conversion, not a copy). */
+static int call_convert(struct env *e, struct vx_error *err)
+{
+	static struct vx_profile to;
+	struct vx_vmm_convert_options o = {&e->profile, &to, VX_VMM_BLOB_KVM2, 0, 0, 0};
+	struct vx_vmm_blob b = vt_parse(e->in, e->in_len, VX_VMM_BLOB_AUTO);
+	struct vx_vmm_converter conv;
+	struct vx_vmm_report rep;
+	int rc;
+
+	ft_profile(&to, "zen4");
+	rc = vx_vmm_converter_init(&conv, &o, err);
+	if (!rc)
+		rc = vx_vmm_convert(&conv, &b, e->out, e->out_size, &rep, err);
+	return rc;
+}
+
+static void up_validate(struct env *e, const char *profile)
+{
+	struct vx_vmm_vcpu_config c = {NULL, 0, true, false, 0};
+	struct vx_error err = VX_ERROR_INIT;
+
+	up_vmm_host(e, profile);
+	ft_check(vx_vmm_vcpu_create(e->vhost, &c, &e->vvcpu, &err), &err, "vcpu");
+	e->vcpu = vx_vmm_vcpu_kvm(e->vvcpu);
+	up_blob(e, profile);
+	up_out(e, sizeof(struct vx_vmm_validation));
+}
+
+static int call_validate(struct env *e, struct vx_error *err)
+{
+	struct vx_vmm_blob b = vt_parse(e->in, e->in_len, VX_VMM_BLOB_AUTO);
+
+	return vx_vmm_xsave_validate(e->vvcpu, &b, 0, e->out, err);
+}
+
+/* A fixture of tests/fixtures/vmm, read once. */
+static void slurp(struct env *e, const char *name)
+{
+	static struct {
+		const char *name;
+		uint8_t *text;
+		size_t len;
+	} cache[2];
+	char path[512];
+	unsigned i = strcmp(name, "ch-snapshot-state.json") == 0;
+	FILE *f;
+
+	if (!cache[i].text) {
+		snprintf(path, sizeof(path), "%s/vmm/%s", VXSAVE_FIXTURE_DIR, name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		cache[i].text = malloc(1u << 20);
+		assert_non_null(cache[i].text);
+		cache[i].len = fread(cache[i].text, 1, 1u << 20, f);
+		fclose(f);
+	}
+	e->in = malloc(cache[i].len);
+	assert_non_null(e->in);
+	memcpy(e->in, cache[i].text, cache[i].len);
+	e->in_len = cache[i].len;
+}
+
+static void up_bundle_text(struct env *e, const char *name)
+{
+	slurp(e, name);
+	up_out(e, sizeof(struct vx_vmm_bundle));
+}
+
+static int call_bundle_parse(struct env *e, struct vx_error *err)
+{
+	return vx_vmm_bundle_parse_with_platform((const char *)e->in, e->in_len, 0, &e->fp.platform,
+						 e->out, NULL, err);
+}
+
+/* The real KVM bundle of tests/fixtures/vmm, and targets made from built-in profiles. */
+static void up_bundle(struct env *e, const char *profile)
+{
+	struct vx_error err = VX_ERROR_INIT;
+	static const char *const names[] = {"sapphire-rapids", "zen4"};
+
+	slurp(e, "real-kvm-vcpu0.bundle.json");
+	e->bundle = malloc(sizeof(*e->bundle));
+	assert_non_null(e->bundle);
+	ft_check(vx_vmm_bundle_parse((const char *)e->in, e->in_len, 0, e->bundle, NULL, &err),
+		 &err, "bundle");
+	e->targets = calloc(2, sizeof(*e->targets));
+	assert_non_null(e->targets);
+	for (unsigned i = 0; i < 2; i++) {
+		ft_profile(&e->profile, names[i]);
+		vx_compat_target_init(&e->targets[i], &e->profile);
+	}
+	ft_profile(&e->profile, profile);
+}
+
+static void up_bundle_write(struct env *e, const char *profile)
+{
+	up_bundle(e, profile);
+	up_out(e, 1u << 20);
+}
+
+static int call_bundle_write(struct env *e, struct vx_error *err)
+{
+	size_t n = vx_vmm_bundle_format(e->bundle, e->out, e->out_size);
+
+	(void)err;
+	assert_true(n > 0 && n < e->out_size);
+	return 0;
+}
+
+static void up_compat(struct env *e, const char *profile)
+{
+	up_bundle(e, profile);
+	up_out(e, sizeof(struct vx_compat_report));
+}
+
+static int call_compat(struct env *e, struct vx_error *err)
+{
+	return vx_compat_check_with_platform(e->bundle, &e->targets[0], &e->fp.platform, e->out,
+					     err);
+}
+
+/* A 4096-byte blob for an AMX target: KVM_SET_XSAVE reads KVM_CAP_XSAVE2 bytes there, so the
+ * fix resizes it (kvm.md §5.1). */
+static int dev_prctl(void *ctx, int option, unsigned long arg)
+{
+	return vx_kvm_dev_arch_prctl(ctx, option, arg);
+}
+
+static void up_fix(struct env *e, const char *profile)
+{
+	struct vx_kvm_dev_options d;
+	struct vx_vmm_capture_options o;
+	struct vx_kvm_dev *dev = NULL;
+	struct vx_kvm_backend be;
+	struct vx_error err = VX_ERROR_INIT;
+	uint64_t bv;
+
+	up_bundle(e, profile);
+	vx_kvm_dev_options_init(&d);
+	d.host_profile = &e->profile;
+	d.flavour = VX_KVM_VMX;
+	ft_check(vx_kvm_dev_create(&d, &dev, &err), &err, "dev");
+	vx_kvm_backend_model(&be, dev);
+	vx_vmm_capture_options_init(&o);
+	o.backend = &be;
+	o.arch_prctl = dev_prctl;
+	o.prctl_ctx = dev;
+	o.host = &e->profile;
+	o.host_by_name = true;
+	o.flavour = VX_KVM_VMX;
+	o.guest_perm_amx = true;
+	o.seed = 7;
+	ft_check(vx_vmm_capture(&o, e->bundle, &err), &err, "capture");
+	vx_kvm_dev_destroy(dev);
+	/* KVM_GET_XSAVE's 4096 bytes without the tiles (kvm.md §5.1): a resize fixes it. */
+	bv = vx_vmm_bundle_xstate_bv(e->bundle) & ~FT_AMX;
+	for (unsigned i = 0; i < 8; i++)
+		e->bundle->xsave[512 + i] = (uint8_t)(bv >> (8 * i));
+	e->bundle->xsave_len = 4096;
+	up_out(e, sizeof(struct vx_vmm_bundle));
+}
+
+/* The same AMX bundle on zen4: KVM_SET_CPUID2 of its CPUID is refused, and compat tries the
+ * CPUID less the tiles (compat.c vcpu_with). */
+static int call_compat_zen4(struct env *e, struct vx_error *err)
+{
+	return vx_compat_check_with_platform(e->bundle, &e->targets[1], &e->fp.platform, e->out,
+					     err);
+}
+
+static void up_compat_amx(struct env *e, const char *profile)
+{
+	up_fix(e, profile);
+	e->bundle->xsave_len = 11008;
+	free(e->out);
+	up_out(e, sizeof(struct vx_compat_report));
+}
+
+static int call_fix(struct env *e, struct vx_error *err)
+{
+	return vx_compat_fix_with_platform(e->bundle, &e->targets[0], &e->fp.platform, e->out, err);
+}
+
+static void up_baseline(struct env *e, const char *profile)
+{
+	up_bundle(e, profile);
+	up_out(e, sizeof(struct vx_baseline));
+}
+
+static int call_baseline(struct env *e, struct vx_error *err)
+{
+	return vx_baseline_compute_with_platform(e->targets, 2, &e->fp.platform, e->out, err);
+}
+
+static void up_ch(struct env *e, const char *profile)
+{
+	up_boot(e, profile);
+	up_bundle_text(e, "ch-snapshot-state.json");
+}
+
+static void up_real_bundle(struct env *e, const char *profile)
+{
+	up_boot(e, profile);
+	up_bundle_text(e, "real-kvm-vcpu0.bundle.json");
+}
+
+static void up_convert(struct env *e, const char *profile)
+{
+	up_blob(e, profile);
+	up_out(e, 1u << 15);
+}
+
+static void up_parse(struct env *e, const char *profile)
+{
+	up_blob(e, profile);
+	up_out(e, sizeof(struct vx_vmm_blob));
+}
+
+static const struct walk vmm_walks[] = {
+    {"vmm blob parse", "sapphire-rapids", up_parse, call_blob_parse, {-ENOMEM}},
+    {"vmm decode", "sapphire-rapids", up_blob_out, call_decode, {-ENOMEM}},
+    {"vmm convert", "sapphire-rapids", up_convert, call_convert, {-ENOMEM}},
+    {"vmm host", "sapphire-rapids", up_boot, call_vmm_host, {-ENOMEM}},
+    {"vmm vCPU", "sapphire-rapids", up_vmm_host, call_vmm_vcpu, {-ENOMEM, -EFAULT}},
+    {"vmm validate", "sapphire-rapids", up_validate, call_validate, {-ENOMEM}},
+    {"vmm bundle parse", "sapphire-rapids", up_real_bundle, call_bundle_parse, {-ENOMEM}},
+    {"vmm Cloud Hypervisor state", "sapphire-rapids", up_ch, call_bundle_parse, {-ENOMEM}},
+    {"vmm bundle write", "sapphire-rapids", up_bundle_write, call_bundle_write, {-ENOMEM}},
+    {"vmm compat", "sapphire-rapids", up_compat, call_compat, {-ENOMEM}},
+    {"vmm compat fix", "sapphire-rapids", up_fix, call_fix, {-ENOMEM}},
+    {"vmm compat (AMX on zen4)", "sapphire-rapids", up_compat_amx, call_compat_zen4, {-ENOMEM}},
+    {"vmm baseline (2 hosts)", "sapphire-rapids", up_baseline, call_baseline, {-ENOMEM}},
+};
+
+static void vmm_entry_points(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(vmm_walks) / sizeof(vmm_walks[0]); i++)
+		walk(&vmm_walks[i], VX_KVM_CET_GUEST_ONLY);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Calibration: the cost table must stay as it was                                             */
+
+static void up_calibrate(struct env *e, const char *profile)
+{
+	up_boot(e, profile);
+	up_out(e, sizeof(struct vx_eval_cost_table));
+	vx_eval_cost_table_init(e->out);
+}
+
+static int call_calibrate(struct env *e, struct vx_error *err)
+{
+	struct vx_eval_calibrate_options o = {3, true, true};
+	static struct vx_eval_calibration cal;
+
+	return vx_eval_calibrate_with_platform(e->out, &o, &e->fp.platform, &cal, err);
+}
+
+static void calibrate(void **state)
+{
+	static const struct walk w = {
+	    "calibrate", "sapphire-rapids", up_calibrate, call_calibrate, {-ENOMEM}};
+	struct vx_eval_calibration cal;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_eval_calibrate_options o = {3, true, true};
+
+	(void)state;
+	if (vx_eval_calibrate(NULL, &o, &cal, &err) == -ENOTSUP) {
+		print_message("SKIP: calibrate: %s\n", err.reason);
+		return;
+	}
+	walk(&w, VX_KVM_CET_GUEST_ONLY);
+}
+
+/* ----------------------------------------------------------------------------------------- */
 /* eval setup (vx_eval_run): -ENOMEM or -EIO, the result zeroed, nothing kept                   */
 
 static void eval_setup(void **state)
@@ -652,6 +1380,7 @@ static void eval_setup(void **state)
 	struct vx_error err = VX_ERROR_INIT;
 
 	(void)state;
+	recording = true;
 	ft_profile(&spr, "sapphire-rapids");
 	for (size_t k = 0; k < 2; k++) {
 		int rc = -1, n;
@@ -661,7 +1390,7 @@ static void eval_setup(void **state)
 		for (n = 0; rc < 0 && n < 1000; n++) {
 			struct ft_platform fp;
 
-			ft_platform_init(&fp);
+			platform_init(&fp);
 			fp.allocations_left = n;
 			vx_eval_options_init(&o);
 			o.platform = &fp.platform;
@@ -683,10 +1412,12 @@ static void eval_setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(fpu_entry_points),
-	    cmocka_unit_test(kvm_entry_points),
-	    cmocka_unit_test(eval_setup),
+	    cmocka_unit_test(fpu_entry_points), cmocka_unit_test(kvm_entry_points),
+	    cmocka_unit_test(eval_setup),	cmocka_unit_test(dev_entry_points),
+	    cmocka_unit_test(vmm_entry_points), cmocka_unit_test(calibrate),
 	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	write_sites();
+	return rc;
 }
