@@ -97,6 +97,16 @@ static void format_value(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.2f", v);
 }
 
+/* An axis label with as many decimals as the tick @step needs (0.25: 2; 0.5: 1; 2: none). */
+static void format_tick(double v, double step, char *buf, size_t len)
+{
+	int decimals = step >= 1						  ? 0
+		       : step >= 0.1 && fabs(step * 10 - round(step * 10)) < 1e-9 ? 1
+										  : 2;
+
+	snprintf(buf, len, "%.*f", decimals, v);
+}
+
 /* A vertical axis of @height px at @x from 0 to @top with 5 ticks and light grid lines. */
 static void put_y_axis(FILE *out, double x, double y0, double height, double width, double top)
 {
@@ -106,7 +116,7 @@ static void put_y_axis(FILE *out, double x, double y0, double height, double wid
 		double y = y0 - height * i / 4.0;
 
 		put_line(out, x, y, x + width, y, i ? "#e6e6e6" : "#333333");
-		format_value(top * i / 4.0, label, sizeof(label));
+		format_tick(top * i / 4.0, top / 4.0, label, sizeof(label));
 		put_text(out, x - 5, y + 4, FONT_SMALL, "end", "fill=\"#333333\"", label);
 	}
 }
@@ -305,7 +315,7 @@ static void put_cost_axis(FILE *out, double y, double top)
 		double x = 24 + COST_LABEL_W + COST_BAR_W * i / 4.0;
 
 		put_line(out, x, 92, x, y, i ? "#e6e6e6" : "#333333");
-		format_value(top * i / 4.0, label, sizeof(label));
+		format_tick(top * i / 4.0, top / 4.0, label, sizeof(label));
 		put_text(out, x, y + 14, FONT_SMALL, "middle", "fill=\"#333333\"", label);
 	}
 	put_text(out, 24 + COST_LABEL_W + COST_BAR_W / 2, y + 30, FONT_SMALL, "middle", "",
@@ -503,7 +513,7 @@ static void put_mem_panel(FILE *out, const struct eval_session *s, int panel, do
 		char label[32];
 
 		put_line(out, x0, yy, x0 + MEM_W, yy, v == 0 ? "#333333" : "#e6e6e6");
-		format_value(v, label, sizeof(label));
+		format_tick(v, (top - bottom) / 4.0, label, sizeof(label));
 		put_text(out, x0 - 5, yy + 4, FONT_SMALL, "end", "fill=\"#333333\"", label);
 	}
 	put_mem_x_axis(out, x0, y_bottom);
