@@ -73,8 +73,8 @@ static void usage_main(FILE *out)
 		"  -V, --version  show the version and exit\n"
 		"\n"
 		"'vxsave help COMMAND' or 'vxsave COMMAND --help' describes one command.\n"
-		"Built: the arch, cpu, fpu and kvm layers and the VMM tooling (xsave, compat,\n"
-		"baseline, kvm capture); eval is in progress (README.md, 'Layers').\n"
+		"Built: the arch, cpu, fpu, kvm and eval layers and the VMM tooling (xsave,\n"
+		"compat, baseline, kvm capture); 'make run' is 'vxsave eval --report DIR'.\n"
 		"Exit status: 0 success, 1 bad input or failure, 2 usage error.\n");
 }
 
