@@ -195,10 +195,14 @@ static json_t *costs_json(const struct vx_eval_cost_table *t)
 
 static json_t *spread_json(const struct eval_session *s)
 {
-	json_t *o = json_object(), *seeds = json_array(), *at = json_array(), *go = json_array();
+	json_t *o, *seeds, *at, *go;
 
 	if (!s->spread_run)
 		return json_null();
+	o = json_object();
+	seeds = json_array();
+	at = json_array();
+	go = json_array();
 	cli_json_set(o, "workload", cli_json_text(s->spread_workload.name));
 	for (unsigned i = 0; i < EVAL_SPREAD_SEEDS; i++) {
 		json_array_append_new(seeds, json_integer((json_int_t)(s->seed + i)));
@@ -213,10 +217,11 @@ static json_t *spread_json(const struct eval_session *s)
 
 static json_t *sweep_json(const struct eval_session *s)
 {
-	json_t *a = json_array();
+	json_t *a;
 
 	if (!s->sweep_run)
 		return json_null();
+	a = json_array();
 	for (unsigned i = 0; i < EVAL_SWEEP_POINTS; i++)
 		for (unsigned d = 0; d < s->ndesigns; d++) {
 			const struct eval_cell *c = &s->sweep[i * s->ndesigns + d];
