@@ -516,9 +516,9 @@ static int read_capture_info(const struct vx_json *cap, struct vx_vmm_bundle *b,
 	uint64_t seed = 0;
 	int rc = vx_bundle_object(cap, "capture", keys, required, err);
 
-	if (!rc &&
-	    (by->type != VX_JSON_STRING || (strcmp(by->text, VX_VMM_SET_BY_GUEST_NAME) &&
-					    strcmp(by->text, VX_VMM_SET_BY_KVM_SET_XSAVE_NAME))))
+	if (!rc && (by->type != VX_JSON_STRING ||
+		    (strcmp(by->text, VX_VMM_SET_BY_GUEST_NAME) != 0 &&
+		     strcmp(by->text, VX_VMM_SET_BY_KVM_SET_XSAVE_NAME) != 0)))
 		rc = vx_bundle_fail(err, -EINVAL, by, "capture.registers_set_by",
 				    "expected \"%s\" or \"%s\"", VX_VMM_SET_BY_GUEST_NAME,
 				    VX_VMM_SET_BY_KVM_SET_XSAVE_NAME);

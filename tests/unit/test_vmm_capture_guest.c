@@ -454,7 +454,8 @@ static void test_real_equals_model(void **state)
 	struct vx_profile host, mhost;
 
 	(void)state;
-	assert_true(r && m);
+	assert_non_null(r);
+	assert_non_null(m);
 	if (!real_usable("real vs model capture") || vx_profile_from_host(&host, &err) != 0 ||
 	    vx_kvm_detect_flavour(NULL, &flavour) != 0) {
 		free(r);
@@ -548,7 +549,8 @@ static void test_capture_object(void **state)
 	char *text, *again;
 
 	(void)state;
-	assert_true(b && back);
+	assert_non_null(b);
+	assert_non_null(back);
 	capture_model("zen4", VX_KVM_SVM, 5, &host, b, true);
 	text = format(b);
 	assert_non_null(strstr(text, "\"registers_set_by\": \"guest\""));
