@@ -125,7 +125,8 @@ static int take_number(struct eval_request *q, int opt, const char *text)
 		rc = parse_number("--steps", text, 1, UINT64_MAX / 2, &v);
 		q->steps = v;
 	} else if (opt == OPT_SEED) {
-		rc = parse_number("--seed", text, 0, UINT64_MAX, &v);
+		/* JSON numbers are signed 64-bit here; the spread runs use S..S+4. */
+		rc = parse_number("--seed", text, 0, INT64_MAX - EVAL_SPREAD_SEEDS, &v);
 		q->seed = v;
 	} else {
 		rc = parse_number("--jobs", text, 1, EVAL_MAX_JOBS, &v);

@@ -121,7 +121,7 @@ int eval_session_run(struct eval_session *s, bool sweep, bool progress);
 /* cmd_eval.c */
 /* "switch", "guest exit", "step": what the workload's time per operation is per. */
 const char *eval_operation_name(enum vx_eval_kind kind);
-/* How the session's cell for workload @w, design index @d ended: "pass", "design-loss 3"... */
+/* How @cell's evaluation ended: "pass", "design-loss 3", "VIOLATION", "error". */
 const char *eval_outcome_text(const struct eval_cell *cell, char *buf, size_t len);
 /* @value against @base: "=", "+1.5%", "-20%", "+9000" (when @base is 0); "" for NAN. */
 const char *eval_relative_text(double value, double base, char *buf, size_t len);
