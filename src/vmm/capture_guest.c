@@ -394,9 +394,10 @@ int vx_capture_guest_run(const struct vx_kvm_backend *be, struct vx_kvm_dev *mod
 
 	vx_capture_values(seed, xcr0, &v);
 	if (model && (!m || model_program(m, &v, &err) != 0)) {
+		rc = m && err.code ? err.code : -ENOMEM;
 		snprintf(why, len, "the model's guest program: %s", m ? err.reason : "no memory");
 		free(m);
-		return -ENOMEM;
+		return rc;
 	}
 	rc = vx_krg_attach(&g, be, sys_fd, vm_fd, vcpu_fd);
 	if (rc)
