@@ -896,9 +896,13 @@ static void up_dev_vcpu(struct env *e, const char *profile)
 	e->vcpu = vx_kvm_dev_vcpu(e->dev, e->vcpu_fd);
 }
 
-static struct {
+/* KVM_GET_SUPPORTED_CPUID's argument: the header, then its entries (as test_kvm_ioctl.c). */
+static union {
 	struct kvm_cpuid2 hdr;
-	struct kvm_cpuid_entry2 e[VX_KVM_MAX_CPUID_ENTRIES];
+	struct {
+		__u32 nent, padding;
+		struct kvm_cpuid_entry2 e[VX_KVM_MAX_CPUID_ENTRIES];
+	};
 } dev_cpuid;
 
 static int dev_supported(struct env *e)
