@@ -507,7 +507,7 @@ void eval_verdict_sentences(const struct eval_session *s, char *memory, size_t m
 			 "%.1f ns per switch, modeled, %s); run-to-run spread over %u seeds: "
 			 "%.2f %%: %s",
 			 v->diff_pct, v->guestonly_ns, v->alltasks_ns, s->spread_workload.name,
-			 EVAL_SPREAD_SEEDS, v->spread_pct,
+			 (unsigned)EVAL_SPREAD_SEEDS, v->spread_pct,
 			 v->diff_pct == 0 ? "no difference at all, within any run-to-run variation "
 					    "(the model's spread is the schedule's alone)"
 			 : v->within	  ? "within the run-to-run variation"
@@ -577,8 +577,7 @@ static void print_table_head(const struct eval_session *s, const struct vx_eval_
 
 	/* Each heading ends where its column's numbers end; a long one reaches left into the
 	 * space of the previous column's relative figure. */
-	memset(line, ' ', sizeof(line));
-	memcpy(line, "design", 6);
+	snprintf(line, sizeof(line), "%-*s", (int)sizeof(line) - 1, "design");
 	for (unsigned c = 0; c < TEXT_COLUMNS; c++) {
 		size_t len = strlen(text_columns[c].head), end = 16 + c * CELL_WIDTH + 9;
 

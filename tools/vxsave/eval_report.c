@@ -259,7 +259,7 @@ static void write_bars_svg(FILE *out, const struct eval_session *s, unsigned w)
 	put_design_legend(out, s, 24, 72, width - 48);
 	for (unsigned i = 0; i < 4; i++)
 		put_bar_panel(out, s, w, &bar_panels[i], 12 + (i % 2) * cell_w,
-			      72 + legend_h + (i / 2) * cell_h);
+			      72 + legend_h + (i < 2 ? 0 : cell_h));
 	fputs("</svg>\n", out);
 }
 

@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "eval_report.h"
@@ -97,8 +98,11 @@ static json_t *figures_json(const struct eval_figures *f, const struct eval_figu
 
 	cli_json_set(o, "operations", json_integer((json_int_t)f->operations));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		double v = *(const double *)((const char *)f + keys[i].offset);
-		double b = base ? *(const double *)((const char *)base + keys[i].offset) : NAN;
+		double v, b = NAN;
+
+		memcpy(&v, (const char *)f + keys[i].offset, sizeof(v));
+		if (base)
+			memcpy(&b, (const char *)base + keys[i].offset, sizeof(b));
 
 		cli_json_set(o, keys[i].name, real_or_null(v));
 		cli_json_set(rel, keys[i].name, real_or_null(b != 0 ? v / b : NAN));
@@ -205,7 +209,7 @@ static json_t *spread_json(const struct eval_session *s)
 	go = json_array();
 	cli_json_set(o, "workload", cli_json_text(s->spread_workload.name));
 	for (unsigned i = 0; i < EVAL_SPREAD_SEEDS; i++) {
-		json_array_append_new(seeds, json_integer((json_int_t)(s->seed + i)));
+		json_array_append_new(seeds, json_integer((json_int_t)s->seed + (json_int_t)i));
 		json_array_append_new(at, real_or_null(s->spread[2 * i].fig.time_per_op));
 		json_array_append_new(go, real_or_null(s->spread[2 * i + 1].fig.time_per_op));
 	}
