@@ -204,6 +204,7 @@ static void put_bar_panel(FILE *out, const struct eval_session *s, unsigned w,
 {
 	double max = 0, top, y_bottom = y + PANEL_TOP + PANEL_H;
 	bool any = false;
+	char title[80];
 
 	for (unsigned d = 0; d < s->ndesigns; d++) {
 		double v = figure_of(eval_cell_at(s, w, d), p->offset);
@@ -211,8 +212,14 @@ static void put_bar_panel(FILE *out, const struct eval_session *s, unsigned w,
 		any |= !isnan(v);
 		max = !isnan(v) && v > max ? v : max;
 	}
+	/* The time panel says what the operation is: a switch, a guest exit, a step. */
+	if (p->offset == offsetof(struct eval_figures, time_per_op))
+		snprintf(title, sizeof(title), "modeled ns per %s",
+			 eval_operation_name(s->workloads[w].kind));
+	else
+		snprintf(title, sizeof(title), "%s", p->title);
 	put_text(out, x + PANEL_LEFT + PANEL_W / 2, y + 20, FONT_TEXT + 1, "middle",
-		 "font-weight=\"bold\"", p->title);
+		 "font-weight=\"bold\"", title);
 	if (!any) {
 		put_text(out, x + PANEL_LEFT + PANEL_W / 2, y + PANEL_TOP + PANEL_H / 2, FONT_TEXT,
 			 "middle", "fill=\"#666666\" font-style=\"italic\"", p->empty);
@@ -614,6 +621,25 @@ static void html_row(FILE *out, const struct eval_session *s, unsigned w, unsign
 	fputs("</td></tr>\n", out);
 }
 
+/* A design's own losses (kvm-user-return) in words, under the table. */
+static void html_losses(FILE *out, const struct eval_session *s, unsigned w)
+{
+	for (unsigned d = 0; d < s->ndesigns; d++) {
+		const struct eval_cell *c = eval_cell_at(s, w, d);
+
+		if (c->rc != VX_EVAL_DESIGN_LOSS)
+			continue;
+		fprintf(out,
+			"<p>%s: design loss (a finding about the design, not a checker failure): "
+			"%llu guest value(s) lost, first at step %llu, vCPU %u ",
+			vx_kvm_cet_design_name(s->designs[d]),
+			(unsigned long long)c->result.losses.count,
+			(unsigned long long)c->result.losses.step, c->result.losses.vcpu);
+		put_html(out, c->result.losses.reg);
+		fputs(".</p>\n", out);
+	}
+}
+
 static void html_workload(FILE *out, const struct eval_session *s, unsigned w, const char *bars,
 			  const char *cost)
 {
@@ -632,6 +658,7 @@ static void html_workload(FILE *out, const struct eval_session *s, unsigned w, c
 	for (unsigned d = 0; d < s->ndesigns; d++)
 		html_row(out, s, w, d);
 	fputs("</table>\n", out);
+	html_losses(out, s, w);
 	fprintf(out, "<img src=\"%s\" alt=\"figures per design\">\n", bars);
 	fprintf(out, "<img src=\"%s\" alt=\"cost breakdown per design\">\n", cost);
 }
