@@ -60,6 +60,10 @@ static uint64_t touched(uint64_t xcr0)
 	static const uint64_t groups[] = {M_X87, M_SSE, M_AVX, M_AVX512, M_PKRU};
 	uint64_t m = 0;
 
+	/* No XSAVE in the guest (no XCR0 set): x87 and SSE are still there, the FXSAVE-era state
+	 * every vCPU has and KVM_GET_XSAVE reports (arch.md §2.2). */
+	if (!xcr0)
+		return M_X87 | M_SSE;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		if ((xcr0 & groups[i]) == groups[i])
 			m |= groups[i];
@@ -72,6 +76,7 @@ void vx_capture_values(uint32_t seed, uint64_t xcr0, struct vx_capture_values *v
 
 	memset(v, 0, sizeof(*v));
 	v->touched = touched(xcr0);
+	v->osxsave = xcr0 != 0;
 	/* x87 (arch.md §2.2): IM, PM, PC = 11 and reserved bit 6 set, DM/ZM/OM/UM from the
 	 * seed; no FLD of a constant raises anything but stack overflow, which 8 pushes do not. */
 	d = splitmix64(&s);
@@ -226,14 +231,22 @@ static void set_line(struct text *t, const char *reg, const void *bytes, size_t 
 	t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "\n");
 }
 
-/* The x87 registers as the real code leaves them: FCW, ST(i), TOP in FSW, the abridged tags
- * of the pushed (physical) registers TOP..7 (arch.md §2.2). */
+/* What the pushes leave (arch.md §2.2): TOP = 8 - n (mod 8) in FSW, the pushed physical
+ * registers TOP..7 valid in the abridged tag byte. */
+static void x87_status(const struct vx_capture_values *v, uint16_t *fsw, uint8_t *ftw)
+{
+	*fsw = (uint16_t)(((8u - v->nst) & 7u) << 11);
+	*ftw = (uint8_t)(0xFFu << (8u - v->nst));
+}
+
+/* The x87 registers as the real code leaves them: FCW, ST(i), FSW, the tags. */
 static void program_x87(struct text *t, const struct vx_capture_values *v)
 {
-	uint16_t top = (uint16_t)((8u - v->nst) & 7u), fsw = (uint16_t)(top << 11);
-	uint8_t ftw = (uint8_t)(0xFFu << (8u - v->nst)), st[10];
+	uint16_t fsw = 0;
+	uint8_t ftw = 0, st[10];
 	char name[16];
 
+	x87_status(v, &fsw, &ftw);
 	set_line(t, "fcw", &v->fcw, 2);
 	for (unsigned i = 0; i < v->nst; i++) {
 		vx_capture_x87_constant(v->konst[v->nst - 1 - i], st);
@@ -330,6 +343,90 @@ static int model_hook(void *ctx, struct vx_kvm_dev *dev, struct vx_kvm_vcpu *vcp
 }
 
 /* ----------------------------------------------------------------------------------------- */
+/* The check: does the saved state hold what the guest wrote?                                   */
+
+struct image {
+	uint8_t *want;
+	uint8_t *owner; /* component + 1 of each byte to compare, 0 elsewhere */
+	uint32_t size;
+	const struct vx_profile *host;
+};
+
+/* @n bytes of component @comp at @off (legacy region) or at its standard offset + @off. */
+static void place(struct image *im, unsigned comp, uint32_t off, const void *src, uint32_t n)
+{
+	struct vx_component_desc d;
+
+	/* x87 and SSE live in the legacy region; the others at CPUID.(0xD,i).EBX (arch.md §2.4). */
+	if (comp > VX_COMP_SSE && !(vx_profile_component(im->host, comp, &d) && d.size))
+		return;
+	if (comp > VX_COMP_SSE)
+		off += d.standard_offset;
+	if ((uint64_t)off + n > im->size)
+		return;
+	memcpy(im->want + off, src, n);
+	memset(im->owner + off, (int)comp + 1, n);
+}
+
+static void place_x87(struct image *im, const struct vx_capture_values *v)
+{
+	uint16_t fsw = 0;
+	uint8_t ftw = 0, st[10];
+
+	x87_status(v, &fsw, &ftw);
+	place(im, VX_COMP_X87, 0, &v->fcw, 2);
+	place(im, VX_COMP_X87, 2, &fsw, 2);
+	place(im, VX_COMP_X87, 4, &ftw, 1);
+	for (unsigned i = 0; i < v->nst; i++) {
+		vx_capture_x87_constant(v->konst[v->nst - 1 - i], st);
+		place(im, VX_COMP_X87, 32 + 16 * i, st, 10);
+	}
+}
+
+/* Every register of @v->touched where KVM_GET_XSAVE puts it (arch.md §2.1, §2.2). */
+static void place_all(struct image *im, const struct vx_capture_values *v)
+{
+	place_x87(im, v);
+	for (unsigned r = 0; r < 16 && (v->touched & M_SSE); r++)
+		place(im, VX_COMP_SSE, 160 + 16 * r, v->xmm[r], 16);
+	if (v->touched & M_SSE)
+		place(im, VX_COMP_SSE, 24, &v->mxcsr, 4);
+	for (unsigned r = 0; r < 16 && (v->touched & M_AVX); r++)
+		place(im, VX_COMP_AVX, 16 * r, v->ymmh[r], 16);
+	for (unsigned r = 0; r < 16 && (v->touched & M_AVX512); r++) {
+		place(im, VX_COMP_ZMM_HI256, 32 * r, v->zmmh[r], 32);
+		place(im, VX_COMP_HI16_ZMM, 64 * r, v->hi16[r], 64);
+	}
+	for (unsigned r = 0; r < 8 && (v->touched & M_AVX512); r++)
+		place(im, VX_COMP_OPMASK, 8 * r, &v->k[r], 8);
+	if (v->touched & M_PKRU)
+		place(im, VX_COMP_PKRU, 0, &v->pkru, 4);
+}
+
+uint64_t vx_capture_check(const struct vx_capture_values *v, const struct vx_profile *host,
+			  const uint8_t *blob, uint32_t size)
+{
+	struct image im = {calloc(1, size), calloc(1, size), size, host};
+	uint64_t bad = 0;
+
+	if (!im.want || !im.owner)
+		bad = v->touched;
+	if (im.want && im.owner)
+		place_all(&im, v);
+	for (uint32_t i = 0; im.want && im.owner && i < size; i++)
+		if (im.owner[i] && blob[i] != im.want[i])
+			bad |= VX_BIT(im.owner[i] - 1u);
+	/* A bit the guest touched but XSTATE_BV lacks: the bytes are not its state (§2.3). */
+	if (size >= 520)
+		for (unsigned c = 0; c < VX_COMP_LIMIT; c++)
+			if ((v->touched & VX_BIT(c)) && !(blob[512 + c / 8] >> (c % 8) & 1))
+				bad |= VX_BIT(c);
+	free(im.want);
+	free(im.owner);
+	return bad;
+}
+
+/* ----------------------------------------------------------------------------------------- */
 /* The run                                                                                      */
 
 /* Did the guest get to its end, seeing the control word it loaded (real code only)? */
@@ -366,6 +463,10 @@ static int run_guest(struct vx_krg_guest *g, struct vx_kvm_dev *model,
 		snprintf(why, len, "out of memory");
 		return -ENOMEM;
 	}
+	/* CR4.OSXSAVE is reserved without XSAVE in the guest caps (cr4_guest_rsvd_bits, kvm.md
+	 * §1.4): set only when the guest has an XCR0. */
+	if (!v->osxsave)
+		e.cr4 &= ~KRG_CR4_OSXSAVE;
 	/* WRPKRU is #UD without CR4.PKE (arch.md §7.3). */
 	if (v->touched & M_PKRU)
 		e.cr4 |= KRG_CR4_PKE;

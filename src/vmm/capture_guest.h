@@ -19,7 +19,9 @@
  *           constant of push j (0-6: FLD1 ... FLDZ), so ST(i) is @konst[@nst - 1 - i].
  * @mxcsr:   LDMXCSR's value.
  * @xmm, @ymmh, @zmmh, @hi16, @k, @pkru: the vector, opmask and PKRU values, little-endian.
- * @touched: the components the guest writes (a subset of the guest XCR0).
+ * @touched: the components the guest writes (a subset of the guest XCR0; x87 and SSE when the
+ *           guest has no XSAVE, XCR0 0).
+ * @osxsave: the guest runs with CR4.OSXSAVE (it has an XCR0).
  */
 struct vx_capture_values {
 	uint16_t fcw;
@@ -33,6 +35,7 @@ struct vx_capture_values {
 	uint64_t k[8];
 	uint32_t pkru;
 	uint64_t touched;
+	bool osxsave;
 };
 
 /** The values @seed gives for a guest with XCR0 @xcr0 (splitmix64 from @seed). */
@@ -40,6 +43,14 @@ void vx_capture_values(uint32_t seed, uint64_t xcr0, struct vx_capture_values *v
 
 /** The 80-bit encoding of x87 constant @k (10 bytes, little-endian; rounded to nearest). */
 void vx_capture_x87_constant(unsigned k, uint8_t out[10]);
+
+/**
+ * vx_capture_check() - the components of @v->touched whose registers in @blob (@size bytes of
+ * KVM_GET_XSAVE2, standard format on @host's layout) are not what the guest wrote, or whose
+ * XSTATE_BV bit is clear (FOP, FIP, FDP and bytes the guest did not write are not compared).
+ */
+uint64_t vx_capture_check(const struct vx_capture_values *v, const struct vx_profile *host,
+			  const uint8_t *blob, uint32_t size);
 
 /**
  * vx_capture_guest_run() - have a guest load the values of @seed into the vCPU @vcpu_fd of VM

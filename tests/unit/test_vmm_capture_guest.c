@@ -35,6 +35,8 @@
 #include <vxsave/kvm_ioctl.h>
 #include <vxsave/vmm_compat.h>
 
+#include "vmm/capture_guest.h"
+
 #define C_X87	 UINT64_C(0x1)
 #define C_SSE	 UINT64_C(0x2)
 #define C_AVX	 UINT64_C(0x4)
@@ -504,6 +506,43 @@ static void test_fallback_visible(void **state)
 	free(b);
 }
 
+/* The check behind a "guest" claim: a byte of any register the guest wrote, changed in the
+ * saved blob, or its XSTATE_BV bit cleared, names that component (offsets from raw 0xD). */
+static void test_check_catches(void **state)
+{
+	static const struct {
+		unsigned comp;
+		uint32_t off; /* legacy offset (x87, SSE) or offset within the component */
+	} pokes[] = {{0, 0}, {0, 32 + 9}, {1, 24}, {1, 160 + 16 * 7 + 3}, {2, 255}, {5, 63},
+		     {6, 0}, {7, 1023},	  {9, 2}};
+	struct vx_vmm_bundle *b = calloc(1, sizeof(*b));
+	struct vx_capture_values v;
+	struct vx_profile host;
+	uint64_t xcr0 = 0;
+
+	(void)state;
+	assert_non_null(b);
+	capture_model("sapphire-rapids", VX_KVM_VMX, 11, &host, b, true);
+	assert_true(vx_vmm_bundle_xcr0(b, &xcr0));
+	vx_capture_values(11, xcr0, &v);
+	assert_int_equal(vx_capture_check(&v, &host, b->xsave, b->xsave_len), 0);
+	for (unsigned i = 0; i < sizeof(pokes) / sizeof(pokes[0]); i++) {
+		uint32_t off = pokes[i].off, base = 0, size = 0;
+
+		if (pokes[i].comp > 1)
+			vt_comp(&host, pokes[i].comp, &base, &size);
+		b->xsave[base + off] ^= 0x10;
+		assert_int_equal(vx_capture_check(&v, &host, b->xsave, b->xsave_len),
+				 UINT64_C(1) << pokes[i].comp);
+		b->xsave[base + off] ^= 0x10;
+		b->xsave[512 + pokes[i].comp / 8] ^= (uint8_t)(1u << (pokes[i].comp % 8));
+		assert_int_equal(vx_capture_check(&v, &host, b->xsave, b->xsave_len),
+				 UINT64_C(1) << pokes[i].comp);
+		b->xsave[512 + pokes[i].comp / 8] ^= (uint8_t)(1u << (pokes[i].comp % 8));
+	}
+	free(b);
+}
+
 /* ----------------------------------------------------------------------------------------- */
 /* 5. The "capture" object of a bundle                                                          */
 
@@ -582,7 +621,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_real_guest),	     cmocka_unit_test(test_real_x87_only),
 	    cmocka_unit_test(test_model_guest),	     cmocka_unit_test(test_real_equals_model),
-	    cmocka_unit_test(test_fallback_visible), cmocka_unit_test(test_capture_object),
+	    cmocka_unit_test(test_fallback_visible), cmocka_unit_test(test_check_catches),
+	    cmocka_unit_test(test_capture_object),
 	};
 
 #if LDBL_MANT_DIG != 64
