@@ -227,6 +227,21 @@ VX_API int vx_vmm_capture(const struct vx_vmm_capture_options *options,
 			  struct vx_vmm_bundle *bundle, struct vx_error *err);
 
 /**
+ * vx_vmm_save_vcpu() - read an existing vCPU back as a VMM saves it, through @backend's ioctl
+ * on its descriptors (/dev/kvm @sys_fd, the VM @vm_fd, the vCPU @vcpu_fd): KVM_CHECK_EXTENSION
+ * (KVM_CAP_XSAVE2) on the VM for the blob's size, KVM_GET_XSAVE2 (KVM_GET_XSAVE without
+ * KVM_CAP_XSAVE2), KVM_GET_CPUID2, KVM_GET_XCRS, every MSR of KVM_GET_MSR_INDEX_LIST that
+ * KVM_GET_MSRS returns, the ONE_REG registers of KVM_GET_REG_LIST that read - the read-back
+ * of vx_vmm_capture().  Fills @bundle's CPUID, XCRs, MSRs, ONE_REG and XSAVE state and, when
+ * @host is given, its source profile (by name when @host is a built-in one); the rest
+ * (origin, vCPU id, flavour, design, guest permission, capture note) is kept as the caller
+ * set it.  Errors name the ioctl and errno; @bundle unchanged on error.
+ */
+VX_API int vx_vmm_save_vcpu(const struct vx_kvm_backend *backend, int sys_fd, int vm_fd,
+			    int vcpu_fd, const struct vx_profile *host,
+			    struct vx_vmm_bundle *bundle, struct vx_error *err);
+
+/**
  * vx_vmm_capture_pattern() - the bytes capture loads into component @component (its @size
  * bytes at its standard offset) for @seed: what tests compare the blob with.  Returns false
  * for a component capture leaves in its initial configuration (MPX, supervisor ones...).

@@ -676,13 +676,20 @@ static void read_one_regs(struct capture *c)
 	free(regs);
 }
 
-static int read_back(struct capture *c)
+/* Read the vCPU back as a VMM saves it: KVM_GET_CPUID2, KVM_GET_XCRS, the listed MSRs,
+ * ONE_REG (kvm.md §2-§5); with @xsave first KVM_GET_XSAVE2 too (a capture has read the blob
+ * already, where its guest check needed it).  The one read-back of capture and
+ * vx_vmm_save_vcpu(). */
+static int read_back(struct capture *c, bool xsave)
 {
 	struct kvm_cpuid2 *cpuid = cpuid_alloc();
 	struct kvm_xcrs xcrs;
-	int rc = cpuid ? call(c, c->vcpu, KVM_GET_CPUID2, cpuid, "KVM_GET_CPUID2")
-		       : vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+	int rc = xsave ? save_xsave(c) : 0;
 
+	if (!cpuid)
+		rc = vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+	if (rc >= 0)
+		rc = call(c, c->vcpu, KVM_GET_CPUID2, cpuid, "KVM_GET_CPUID2");
 	for (uint32_t i = 0; rc >= 0 && i < cpuid->nent; i++) {
 		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
@@ -703,6 +710,20 @@ static int read_back(struct capture *c)
 	if (rc >= 0)
 		read_one_regs(c);
 	return rc < 0 ? rc : 0;
+}
+
+/* kvm.md §5.1: KVM_CAP_XSAVE2 on the VM is the buffer size (0: only KVM_GET_XSAVE). */
+static int xsave_size(struct capture *c)
+{
+	int rc =
+	    c->be->ioctl(c->be->ctx, c->vm, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_XSAVE2);
+
+	c->xsave_size = rc > (int)VX_KVM_XSAVE_SIZE ? (uint32_t)rc : VX_KVM_XSAVE_SIZE;
+	if (c->xsave_size > VX_VMM_BUNDLE_XSAVE_MAX)
+		return vx_error_set(c->err, -EFBIG, "kvm.md §5.1",
+				    "KVM_CAP_XSAVE2 = %u, more than a bundle holds (%u)",
+				    c->xsave_size, VX_VMM_BUNDLE_XSAVE_MAX);
+	return 0;
 }
 
 /* Guest permission first (kvm.md §2.6), then what the VMM holds. */
@@ -739,15 +760,7 @@ static int open_vcpu(struct capture *c)
 			       "KVM_CREATE_VCPU");
 	if (rc || c->vm < 0 || c->vcpu < 0)
 		return rc ? rc : c->err ? c->err->code : -EIO;
-	/* kvm.md §5.1: KVM_CAP_XSAVE2 on the VM is the buffer size (0: only KVM_GET_XSAVE). */
-	rc =
-	    c->be->ioctl(c->be->ctx, c->vm, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_XSAVE2);
-	c->xsave_size = rc > (int)VX_KVM_XSAVE_SIZE ? (uint32_t)rc : VX_KVM_XSAVE_SIZE;
-	if (c->xsave_size > VX_VMM_BUNDLE_XSAVE_MAX)
-		return vx_error_set(c->err, -EFBIG, "kvm.md §5.1",
-				    "KVM_CAP_XSAVE2 = %u, more than a bundle holds (%u)",
-				    c->xsave_size, VX_VMM_BUNDLE_XSAVE_MAX);
-	return 0;
+	return xsave_size(c);
 }
 
 static int capture_vcpu(struct capture *c)
@@ -765,7 +778,7 @@ static int capture_vcpu(struct capture *c)
 		rc = c->buf ? set_registers(c) : vx_error_set(c->err, -ENOMEM, NULL, "no memory");
 	}
 	if (!rc)
-		rc = read_back(c);
+		rc = read_back(c, false);
 	return rc;
 }
 
@@ -806,6 +819,42 @@ int vx_vmm_capture(const struct vx_vmm_capture_options *options, struct vx_vmm_b
 		c.be->close(c.be->ctx, c.vm);
 	if (c.sys >= 0)
 		c.be->close(c.be->ctx, c.sys);
+	free(c.buf);
+	free(c.b);
+	return rc;
+}
+
+int vx_vmm_save_vcpu(const struct vx_kvm_backend *backend, int sys_fd, int vm_fd, int vcpu_fd,
+		     const struct vx_profile *host, struct vx_vmm_bundle *bundle,
+		     struct vx_error *err)
+{
+	struct capture c = {NULL, backend, NULL, err, sys_fd, vm_fd, vcpu_fd, 0, 0, 0, NULL};
+	int rc;
+
+	if (!backend || !backend->ioctl || !bundle)
+		return vx_error_set(err, -EINVAL, NULL,
+				    "saving a vCPU needs a backend and a bundle");
+	c.b = malloc(sizeof(*c.b));
+	if (!c.b)
+		return vx_error_set(err, -ENOMEM, NULL, "out of memory");
+	/* The caller's source (origin, id, flavour...) stays; the saved state starts empty. */
+	memcpy(c.b, bundle, sizeof(*c.b));
+	c.b->ncpuid = c.b->nmsrs = c.b->none_regs = c.b->xsave_len = 0;
+	memset(&c.b->xcrs, 0, sizeof(c.b->xcrs));
+	c.b->has_profile = host != NULL;
+	c.b->profile_inferred = false;
+	if (host) {
+		c.b->profile = *host;
+		c.b->profile_by_name = vx_builtin_profile_text(host->name) != NULL;
+	}
+	rc = xsave_size(&c);
+	c.buf = rc ? NULL : calloc(1, c.xsave_size);
+	if (!rc && !c.buf)
+		rc = vx_error_set(err, -ENOMEM, NULL, "out of memory");
+	if (!rc)
+		rc = read_back(&c, true);
+	if (!rc)
+		memcpy(bundle, c.b, sizeof(*c.b));
 	free(c.buf);
 	free(c.b);
 	return rc;

@@ -421,6 +421,7 @@ static int run_script(const struct kvm_request *request, const struct vx_profile
 	vx_fpu_config_init(&fpu.config);
 	fpu.config.cet_design = vx_kvm_cet_design_fpu(request->design);
 	kvm.fpu = &fpu;
+	kvm.script = name;
 	kvm.design = request->design;
 	kvm.flavour = flavour;
 	kvm.real = request->real;

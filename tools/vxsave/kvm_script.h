@@ -57,6 +57,7 @@ struct kvm_script_vcpu {
  */
 struct kvm_script_context {
 	struct fpu_script_context *fpu;
+	const char *script; /* the script's name, for `kvm save`'s origin (NULL: "<script>") */
 	enum vx_kvm_cet_design design;
 	int flavour;
 	bool real;

@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <vxsave/vmm_compat.h>
+
 #include "kvm_script_internal.h"
 
 #define REAL_CPUID_MAX 256u
@@ -437,4 +439,161 @@ int kb_cr(struct kvm_script_context *c, struct kvm_script_vcpu *v, bool write, u
 	/* KVM_SET_SREGS: the host path of the CR rules (kvm.md §7.1), -EINVAL when refused. */
 	return cr == 0 ? vx_kvm_vcpu_set_cr0(v->vcpu, true, *value, NULL, err)
 		       : vx_kvm_vcpu_set_cr4(v->vcpu, true, *value, NULL, err);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Saving a vCPU: the library's read-back (vx_vmm_save_vcpu) through the calls above            */
+
+/* The vCPU being saved, for the ioctls the read-back makes; @why: the model's first reason. */
+struct save_ctx {
+	struct kvm_script_context *c;
+	struct kvm_script_vcpu *v;
+	struct vx_error why;
+};
+
+/* ioctl(2) semantics for the read-back: the result, or -1 with errno. */
+static int save_result(struct save_ctx *s, int rc, const struct vx_error *err)
+{
+	if (rc >= 0)
+		return rc;
+	if (!s->why.code && err->code)
+		s->why = *err;
+	errno = -rc;
+	return -1;
+}
+
+static int save_extension(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	/* The VM's KVM_CAP_XSAVE2 is the vCPU's uABI size (kvm.md §5.1). */
+	if ((uintptr_t)arg == KVM_CAP_XSAVE2)
+		return kb_xsave_size(s->c, s->v, err);
+	return kb_check_extension(s->c, s->c->real ? s->c->vms[s->v->vm].fd : -1,
+				  (long)(uintptr_t)arg, err);
+}
+
+static int save_cpuid(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	union real_cpuid *b = arg;
+	uint32_t n = b->hdr.nent < REAL_CPUID_MAX ? b->hdr.nent : REAL_CPUID_MAX;
+	struct vx_kvm_cpuid_entry *e = calloc(n ? n : 1, sizeof(*e));
+	int rc = e ? kb_get_cpuid(s->c, s->v, e, &n, err) : -ENOMEM;
+
+	if (rc >= 0) {
+		b->hdr.nent = n;
+		for (uint32_t i = 0; i < n; i++)
+			to_real(&e[i], &b->e[i]);
+	}
+	free(e);
+	return rc;
+}
+
+static int save_xcrs(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	struct kvm_xcrs *b = arg;
+	struct vx_kvm_xcrs x;
+	int rc = kb_get_xcrs(s->c, s->v, &x, err);
+
+	memset(b, 0, sizeof(*b));
+	b->nr_xcrs = rc < 0 ? 0 : x.nr_xcrs;
+	b->flags = x.flags;
+	for (uint32_t i = 0; i < b->nr_xcrs && i < VX_KVM_MAX_XCRS; i++) {
+		b->xcrs[i].xcr = x.xcrs[i].xcr;
+		b->xcrs[i].value = x.xcrs[i].value;
+	}
+	return rc;
+}
+
+static int save_msr_list(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	struct kvm_msr_list *b = arg;
+
+	return kb_msr_list(s->c, false, b->indices, &b->nmsrs, err);
+}
+
+/* KVM_GET_MSRS in runs of KS_MSRS_MAX (kb_msrs's buffer): the count before the first failure,
+ * as one call would give it (kvm.md §3.1). */
+static int save_msrs(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	struct kvm_msrs *b = arg;
+	struct vx_kvm_msr_entry *e = (struct vx_kvm_msr_entry *)(void *)b->entries;
+	uint32_t done = 0, n;
+	int rc = 0;
+
+	while (done < b->nmsrs) {
+		n = b->nmsrs - done < KS_MSRS_MAX ? b->nmsrs - done : KS_MSRS_MAX;
+		rc = kb_msrs(s->c, s->v, false, e + done, n, err);
+		if (rc < 0)
+			return done ? (int)done : rc;
+		done += (uint32_t)rc;
+		if ((uint32_t)rc < n)
+			break;
+	}
+	return (int)done;
+}
+
+static int save_reg_list(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	struct kvm_reg_list *b = arg;
+
+	return kb_reg_list(s->c, s->v, (uint64_t *)(void *)b->reg, (uint64_t *)(void *)&b->n, err);
+}
+
+static int save_one_reg(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	struct kvm_one_reg *b = arg;
+
+	return kb_one_reg(s->c, s->v, false, b->id, (uint64_t *)(uintptr_t)b->addr, err);
+}
+
+/* The read-back's buffer holds the KVM_CAP_XSAVE2 size it asked for (kvm.md §5.1, §5.2). */
+static int save_xsave(struct save_ctx *s, void *arg, struct vx_error *err)
+{
+	int size = kb_xsave_size(s->c, s->v, err);
+
+	return kb_xsave(s->c, s->v, false, size > (int)VX_KVM_XSAVE_SIZE, arg, (size_t)size, err);
+}
+
+/* The requests vx_vmm_save_vcpu() makes, each to its kb_ call. */
+static const struct {
+	unsigned long request;
+	int (*call)(struct save_ctx *s, void *arg, struct vx_error *err);
+} save_calls[] = {
+    {KVM_CHECK_EXTENSION, save_extension},
+    {KVM_GET_CPUID2, save_cpuid},
+    {KVM_GET_XCRS, save_xcrs},
+    {KVM_GET_MSR_INDEX_LIST, save_msr_list},
+    {KVM_GET_MSRS, save_msrs},
+    {KVM_GET_REG_LIST, save_reg_list},
+    {KVM_GET_ONE_REG, save_one_reg},
+    {KVM_GET_XSAVE, save_xsave},
+    {KVM_GET_XSAVE2, save_xsave},
+};
+
+static int save_ioctl(void *ctx, int fd, unsigned long request, void *arg)
+{
+	struct save_ctx *s = ctx;
+	struct vx_error err = VX_ERROR_INIT;
+
+	(void)fd; /* one vCPU, its VM and the module: the request says which */
+	for (size_t i = 0; i < sizeof(save_calls) / sizeof(save_calls[0]); i++)
+		if (save_calls[i].request == request)
+			return save_result(s, save_calls[i].call(s, arg, &err), &err);
+	return save_result(s, -ENOTTY, &err);
+}
+
+int kb_save(struct kvm_script_context *c, struct kvm_script_vcpu *v, const struct vx_profile *host,
+	    struct vx_vmm_bundle *b, struct vx_error *err)
+{
+	struct save_ctx s = {c, v, VX_ERROR_INIT};
+	struct vx_kvm_backend be = {c->real ? "real" : "model", &s, NULL, save_ioctl, NULL};
+	char reason[VX_ERROR_REASON_MAX];
+	int rc =
+	    vx_vmm_save_vcpu(&be, c->sys_fd, c->real ? c->vms[v->vm].fd : -1, v->fd, host, b, err);
+
+	/* The model knows why: its rule after the library's "IOCTL on the model /dev/kvm". */
+	if (rc < 0 && s.why.code && err) {
+		snprintf(reason, sizeof(reason), "%s", err->reason);
+		vx_error_set(err, rc, s.why.rule, "%s (%s)", reason, s.why.reason);
+	}
+	return rc;
 }

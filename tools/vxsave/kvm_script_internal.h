@@ -15,6 +15,8 @@
 
 #define KS_MSRS_MAX  16u
 #define KS_EDITS_MAX 16u
+/* The FILE of `kvm save`, its terminating NUL included. */
+#define KS_PATH_MAX 256u
 
 /* Facts of this table (above the fpu table's bits). */
 enum {
@@ -88,6 +90,7 @@ struct ks_event {
  * @name:   the vCPU, VM, task or source the statement is about; @other: a second name (the
  *          VM of a new vCPU, a buffer, a task); @task: `by TASK` / the creating thread.
  * @number: an id, a CPU; @budget: `budget N`; @value, @select: numbers; @option: a choice.
+ * @path:   a file (`kvm save`).
  */
 struct ks_stmt {
 	char name[FPU_SCRIPT_NAME_MAX];
@@ -111,6 +114,7 @@ struct ks_stmt {
 	struct fs_at at;
 	uint64_t width;
 	unsigned present;
+	char path[KS_PATH_MAX];
 };
 
 #define KS_AT(field)	    SG_AT(struct ks_stmt, field)
@@ -199,6 +203,11 @@ int kb_reg_list(struct kvm_script_context *c, struct kvm_script_vcpu *v, uint64_
 int kb_xsave_size(struct kvm_script_context *c, struct kvm_script_vcpu *v, struct vx_error *err);
 int kb_xsave(struct kvm_script_context *c, struct kvm_script_vcpu *v, bool write, bool v2,
 	     uint8_t *buf, size_t len, struct vx_error *err);
+/* The vCPU read back as a VMM saves it (vx_vmm_save_vcpu through the calls above, so the
+ * model and /dev/kvm alike) into @b, whose source the caller sets; the model's reason in @err. */
+struct vx_vmm_bundle;
+int kb_save(struct kvm_script_context *c, struct kvm_script_vcpu *v, const struct vx_profile *host,
+	    struct vx_vmm_bundle *b, struct vx_error *err);
 /* KVM_GET_SREGS / KVM_SET_SREGS of CR0 (@cr 0) or CR4 (@cr 4). */
 int kb_cr(struct kvm_script_context *c, struct kvm_script_vcpu *v, bool write, unsigned cr,
 	  uint64_t *value, struct vx_error *err);
@@ -239,6 +248,7 @@ KS_RUN(ks_run_one_reg_set);
 KS_RUN(ks_run_one_reg_list);
 KS_RUN(ks_run_xsave_get);
 KS_RUN(ks_run_xsave_set);
+KS_RUN(ks_run_save);
 
 /* kvm_script_guest.c */
 KS_RUN(ks_run_guest);

@@ -7,6 +7,7 @@
  * Reference: docs/kvm-script.md.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "kvm_script_internal.h"
 
@@ -19,6 +20,21 @@ static int parse_unknown(struct sg_parser *p, const struct sg_arg *spec, const c
 }
 
 static const struct sg_kind ks_kind_unknown = {"WORD", parse_unknown};
+
+/* A file name, as written: relative to the current directory. */
+static int parse_path(struct sg_parser *p, const struct sg_arg *spec, const char *word, void *dest)
+{
+	size_t length = strlen(word);
+
+	if (length == 0 || length >= KS_PATH_MAX)
+		return sg_fail(p, -EINVAL, "%s '%.40s%s' must have 1 to %u characters", spec->what,
+			       word, length > 40 ? "..." : "", KS_PATH_MAX - 1);
+	if (dest)
+		memcpy(dest, word, length + 1);
+	return 0;
+}
+
+static const struct sg_kind ks_kind_path = {"FILE", parse_path};
 
 static const struct sg_choice cr_names[] = {{"cr0", 0}, {"cr4", 4}, {NULL, 0}};
 
@@ -54,7 +70,7 @@ static const struct sg_row kvm_rows[] = {
     {"kvm",
      {{0}},
      "kvm module|prctl|check_extension|device_attr|msr|vm|vcpu|cpuid|xcr0|cr|one_reg|xsave|"
-     "guest|run|sched|return|print|expect ...",
+     "save|guest|run|sched|return|print|expect ...",
      .flags = SG_GROUP,
      .min_words = 2,
      .unknown = "unknown kvm statement"},
@@ -257,6 +273,14 @@ static const struct sg_row kvm_rows[] = {
      .run = ks_run_xsave_set},
     UNKNOWN_ROW("kvm xsave", "unknown xsave statement '{}' (get, set)",
 		"kvm xsave get|set VCPU BUF ..."),
+    {"kvm save",
+     {VCPU_ARG, {.kind = &ks_kind_path, .what = "FILE", .to = KS_AT(path)}},
+     "kvm save VCPU FILE",
+     "kvm save VCPU FILE",
+     "save the vCPU as a VMM does (KVM_GET_CPUID2,\nKVM_GET_XCRS, the listed MSRs, ONE_REG,\n"
+     "KVM_GET_XSAVE2) into bundle FILE; the blob's size",
+     RESULT,
+     .run = ks_run_save},
 
     /* guest programs, KVM_RUN, the host scheduler */
     {"kvm guest",

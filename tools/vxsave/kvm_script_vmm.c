@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vxsave/vmm_compat.h>
+
 #include "cli.h"
 #include "kvm_script_internal.h"
 
@@ -829,6 +831,94 @@ KS_RUN(ks_run_xsave_set)
 		snprintf(call, sizeof(call), "KVM_SET_XSAVE(%s) from %s", v->name, s->other);
 	ks_print_outcome(r, c, call, rc, &err, NULL);
 	return 0;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Saving a vCPU as a bundle (docs/vmm.md "Capture", "Bundles")                                 */
+
+/* Who made the bundle: the script's line, the model of which host or the real /dev/kvm; the
+ * module's flavour and design, the VMM's guest permission (kvm.md §2.6). */
+static void save_source(struct sg_runner *r, struct kvm_script_context *c,
+			const struct kvm_script_vcpu *v, struct vx_vmm_bundle *b)
+{
+	const char *script = c->script ? c->script : "<script>";
+	struct vx_error err = VX_ERROR_INIT;
+	enum vx_kvm_flavour detected;
+	uint64_t perm = 0;
+
+	vx_vmm_bundle_init(b);
+	b->vcpu_id = v->id;
+	if (c->real)
+		snprintf(b->origin, sizeof(b->origin), "vxsave kvm script %s:%u on /dev/kvm (real)",
+			 script, r->stmt->line);
+	else
+		snprintf(b->origin, sizeof(b->origin), "vxsave kvm script %s:%u on the model of %s",
+			 script, r->stmt->line, c->fpu->profile->name);
+	if (!c->real)
+		b->flavour = (int)vx_kvm_options(c->kvm)->flavour;
+	else if (vx_kvm_detect_flavour(NULL, &detected) == 0)
+		b->flavour = (int)detected;
+	/* The real kernel's design: Linux >= 6.17 keeps CET_S guest-only (kvm.md §6.4). */
+	b->design = c->real ? (int)VX_KVM_CET_GUEST_ONLY : (int)c->design;
+	if (kb_prctl(c, VX_ARCH_GET_XCOMP_GUEST_PERM, 0, &perm, &err) == 0)
+		b->guest_perm = perm;
+}
+
+/* The bundle's text into @path (relative to the current directory); the file is made only
+ * once the text is complete. */
+static int save_write(struct sg_runner *r, const char *path, const struct vx_vmm_bundle *b)
+{
+	size_t n = vx_vmm_bundle_format(b, NULL, 0);
+	char *text = malloc(n + 1);
+	FILE *f = NULL;
+	bool ok = false;
+
+	if (!text)
+		return sg_run_error(r, -ENOMEM, "kvm save: out of memory");
+	vx_vmm_bundle_format(b, text, n + 1);
+	f = fopen(path, "w");
+	ok = f && fwrite(text, 1, n, f) == n;
+	if (f)
+		ok &= fclose(f) == 0;
+	free(text);
+	if (!ok)
+		return sg_run_error(r, -EIO, "kvm save: cannot write '%s': %s", path,
+				    strerror(errno));
+	return 0;
+}
+
+KS_RUN(ks_run_save)
+{
+	struct kvm_script_context *c = context;
+	const struct ks_stmt *s = KS_STMT(stmt);
+	struct vx_error err = VX_ERROR_INIT;
+	struct kvm_script_vcpu *v;
+	struct vx_vmm_bundle *b = NULL;
+	uint64_t xcr0 = 0;
+	char call[FPU_SCRIPT_NAME_MAX + KS_PATH_MAX + 16], extra[160];
+	int rc = ks_find_vcpu(r, c, s->name, &v);
+
+	if (!rc) {
+		b = malloc(sizeof(*b));
+		rc = b ? 0 : sg_run_error(r, -ENOMEM, "kvm save: out of memory");
+	}
+	if (rc)
+		return rc;
+	save_source(r, c, v, b);
+	rc = kb_save(c, v, c->fpu->profile, b, &err);
+	/* A result: the blob's size in bytes (KVM_CAP_XSAVE2's, or 4096), or the errno. */
+	ks_record(r, c, "kvm save", rc < 0 ? rc : (long long)b->xsave_len);
+	snprintf(call, sizeof(call), "save(%s) to %s", v->name, s->path);
+	vx_vmm_bundle_xcr0(b, &xcr0);
+	snprintf(extra, sizeof(extra),
+		 "%u CPUID entries, XCR0 0x%llx, %u MSRs, %u ONE_REG, XSTATE_BV 0x%llx", b->ncpuid,
+		 (unsigned long long)xcr0, b->nmsrs, b->none_regs,
+		 (unsigned long long)vx_vmm_bundle_xstate_bv(b));
+	rc = rc < 0 ? 0 : save_write(r, s->path, b);
+	if (!rc)
+		ks_print_outcome(r, c, call, c->result, &err, extra);
+	free(b);
+	return rc;
 }
 
 /* ----------------------------------------------------------------------------------------- */
