@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/kernel_entry.h"
 
 /* Components whose bytes also back MSRs, and the room those MSRs need (§2.1, §7.2). */
 static uint32_t msr_backed_size(const struct cpu_facts *facts, unsigned component)
@@ -357,4 +358,19 @@ void vx_cpu_set_ssp(struct vx_cpu *cpu, uint64_t ssp)
 {
 	if (cpu)
 		cpu->state.ssp = ssp;
+}
+
+/*
+ * RDPKRU for the fpu layer's switch (kernel_entry.h): PKRU (component 9, arch.md §2.1) is the
+ * first 4 bytes of the component's store, which is where vx_cpu_get_reg()'s "pkru" row
+ * (area_fields.def: offset 0, width 4) finds it - with reg.c's place_of() conditions: the
+ * component is stored and holds the 4 bytes.
+ */
+int vx_cpu_read_pkru(const struct vx_cpu *cpu, uint32_t *value)
+{
+	if (!cpu || !value || !(cpu->facts.stored & VX_BIT(VX_COMP_PKRU)) ||
+	    cpu->facts.store_size[VX_COMP_PKRU] < sizeof(*value))
+		return -EINVAL;
+	*value = load_le32(component_bytes_const(cpu, VX_COMP_PKRU));
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include "arch/text.h"
 #include "cpu/cpu_internal.h"
 #include "cpu/insn.h"
+#include "cpu/kernel_entry.h"
 
 static const struct insn_desc insn_table[VX_INSN_COUNT] = {
     [VX_INSN_XSAVE] = {"XSAVE", INSN_XSAVE, false},
@@ -155,17 +156,16 @@ static bool common_checks_pass(const struct vx_cpu *cpu, const struct insn_desc 
 	       sub_feature_present(cpu, d->kind);
 }
 
-int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes, struct vx_memory *mem,
-		uint64_t addr, uint64_t edx_eax, struct vx_event *event)
+/*
+ * Everything vx_cpu_exec() does once its arguments are known to be good; inline in both entries
+ * (a call frame more is a tenth of the fpu layer's switch, docs/fpu.md "Speed").
+ */
+static inline __attribute__((always_inline)) int
+exec_insn(struct vx_cpu *cpu, const struct insn_desc *d, unsigned prefixes, struct vx_memory *mem,
+	  uint64_t addr, uint64_t edx_eax, struct vx_event *event)
 {
-	const struct insn_desc *d;
 	struct insn_args args;
 
-	if (!cpu || !mem || (unsigned)insn >= VX_INSN_COUNT || (!mem->bytes && mem->size))
-		return -EINVAL;
-	/* Events are optional (cpu.h): without one a fault formats no reason text. */
-	event_clear(event);
-	d = &insn_table[insn];
 	if (!common_checks_pass(cpu, d, prefixes, addr) &&
 	    (check_undefined(cpu, d, prefixes, event) || check_privilege(cpu, d, event) ||
 	     check_vm_exit(cpu, d, edx_eax, event) || check_alignment(cpu, d, addr, event)))
@@ -188,4 +188,32 @@ int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes, struct
 		return exec_xrstor(cpu, &args, event);
 	}
 	return -EINVAL;
+}
+
+int vx_cpu_exec(struct vx_cpu *cpu, enum vx_insn insn, unsigned prefixes, struct vx_memory *mem,
+		uint64_t addr, uint64_t edx_eax, struct vx_event *event)
+{
+	if (!cpu || !mem || (unsigned)insn >= VX_INSN_COUNT || (!mem->bytes && mem->size))
+		return -EINVAL;
+	/* Events are optional (cpu.h): without one a fault formats no reason text. */
+	event_clear(event);
+	return exec_insn(cpu, &insn_table[insn], prefixes, mem, addr, edx_eax, event);
+}
+
+/*
+ * The kernel's own save or restore (kernel_entry.h): at CPL 0 exactly what vx_cpu_exec() does
+ * with no prefix on the bytes' own linear address - the same argument checks, then the same
+ * body with every §5.0 check.  Added: the CPL test; left out: clearing @event up front (every
+ * fault fills it from scratch in raise_event(), and the caller reads it only after one).
+ */
+int vx_cpu_exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, uint8_t *bytes, size_t size,
+		     uint64_t rfbm, struct vx_event *event)
+{
+	struct vx_memory mem = {bytes, size, (uint64_t)(uintptr_t)bytes};
+
+	if (!cpu || (unsigned)insn >= VX_INSN_COUNT || (!bytes && size))
+		return -EINVAL;
+	if (cpu->control.cpl != 0)
+		return VX_CPU_NOT_CPL0;
+	return exec_insn(cpu, &insn_table[insn], 0, &mem, mem.base, rfbm, event);
 }
