@@ -11,6 +11,7 @@
 
 #include <vxsave/fpstate.h>
 
+#include "cpu/kernel_entry.h"
 #include "fpu_internal.h"
 
 /* Linux's default PKRU (init_pkru_value): every key but 0 access-disabled. */
@@ -67,26 +68,28 @@ static inline uint64_t fpstate_xstate_bv(const struct vx_fpstate *fps)
 	return bv;
 }
 
-/* fpstate_exec() at CPL0, the kernel's own saves and restores: no CPL change when at 0. */
-static inline int fpstate_exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, uint8_t *bytes,
-				    size_t size, uint64_t rfbm, struct vx_error *err)
+/*
+ * fpstate_exec() at CPL0, the kernel's own saves and restores: when the CPU is at CPL 0
+ * already (the usual case) straight to the instruction, without a CPL change
+ * (cpu/kernel_entry.h); otherwise through fpstate_exec(), which changes it and puts it back.
+ */
+FPU_HOT int fpstate_exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, uint8_t *bytes, size_t size,
+			      uint64_t rfbm, struct vx_error *err)
 {
-	struct vx_memory mem = {bytes, size, (uint64_t)(uintptr_t)bytes};
-	struct vx_cpu_control control;
 	struct vx_event event;
-	int rc;
+	int rc = vx_cpu_exec_cpl0(cpu, insn, bytes, size, rfbm, &event);
 
-	vx_cpu_get_control(cpu, &control);
-	if (control.cpl != 0)
+	if (rc == 0)
+		return 0;
+	if (rc == VX_CPU_NOT_CPL0)
 		return fpstate_exec(cpu, 0, insn, bytes, size, rfbm, err);
-	rc = vx_cpu_exec(cpu, insn, 0, &mem, mem.base, rfbm, &event);
-	return rc == 0 ? 0 : fpstate_exec_failed(err, insn, rfbm, rc, &event);
+	return fpstate_exec_failed(err, insn, rfbm, rc, &event);
 }
 
 /* vx_fpstate_save() (os_xsave(), §8.1); FXSAVE without XSAVE, nothing when confidential. */
-static inline int fpstate_save_regs(const struct vx_fpu_system *sys, struct vx_cpu *cpu,
-				    struct vx_fpstate *fps, struct vx_fpu_counters *counters,
-				    struct vx_error *err)
+FPU_HOT int fpstate_save_regs(const struct vx_fpu_system *sys, struct vx_cpu *cpu,
+			      struct vx_fpstate *fps, struct vx_fpu_counters *counters,
+			      struct vx_error *err)
 {
 	int rc;
 
@@ -110,9 +113,9 @@ static inline int fpstate_save_regs(const struct vx_fpu_system *sys, struct vx_c
  * For callers that already ran xfd_update_state() against their per-CPU cache
  * (restore_fpregs_from_fpstate, §8.3).
  */
-static inline int fpstate_restore_regs(const struct vx_fpu_system *sys, struct vx_cpu *cpu,
-				       struct vx_fpstate *fps, uint64_t mask,
-				       struct vx_fpu_counters *counters, struct vx_error *err)
+FPU_HOT int fpstate_restore_regs(const struct vx_fpu_system *sys, struct vx_cpu *cpu,
+				 struct vx_fpstate *fps, uint64_t mask,
+				 struct vx_fpu_counters *counters, struct vx_error *err)
 {
 	uint64_t rfbm = sys->kernel.max_features & mask;
 	int rc;

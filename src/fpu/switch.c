@@ -20,43 +20,64 @@
 /* Register operations on a CPU                                                                 */
 
 /* fpu_state_size_dynamic(): the static key is on iff init_fpstate.xfd != 0 (§2.2). */
-bool fpu_state_size_dynamic(const struct vx_fpu_machine *m)
+FPU_HOT bool size_dynamic(const struct vx_fpu_machine *m)
 {
 	return m->sys->init_xfd != 0;
 }
 
-/* xfd_update_state() (§5.1): write IA32_XFD only when the per-CPU cache differs. */
-int fpu_xfd_update_state(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpstate *fps,
-			 struct vx_error *err)
+bool fpu_state_size_dynamic(const struct vx_fpu_machine *m)
 {
-	struct fpu_percpu *pc = &m->percpu[cpu];
+	return size_dynamic(m);
+}
+
+/* WRMSR IA32_XFD on @pc's CPU and its cache (§5.1): the rare half of xfd_update_state(). */
+static int xfd_write(struct fpu_percpu *pc, uint64_t xfd, struct vx_error *err)
+{
 	struct vx_event event;
 
-	if (!fpu_state_size_dynamic(m) || pc->xfd_state == fps->xfd)
-		return 0;
-	if (vx_cpu_wrmsr(pc->cpu, VX_MSR_IA32_XFD, fps->xfd, &event) != 0)
+	if (vx_cpu_wrmsr(pc->cpu, VX_MSR_IA32_XFD, xfd, &event) != 0)
 		return vx_error_set(err, -EINVAL, "linux-fpu.md §5.1",
-				    "WRMSR IA32_XFD 0x%llx faulted: %s",
-				    (unsigned long long)fps->xfd, event.reason);
-	pc->xfd_state = fps->xfd;
+				    "WRMSR IA32_XFD 0x%llx faulted: %s", (unsigned long long)xfd,
+				    event.reason);
+	pc->xfd_state = xfd;
 	return 0;
 }
 
+/* xfd_update_state() (§5.1): write IA32_XFD only when the per-CPU cache differs. */
+FPU_HOT int xfd_update(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpstate *fps,
+		       struct vx_error *err)
+{
+	if (!size_dynamic(m) || m->percpu[cpu].xfd_state == fps->xfd)
+		return 0;
+	return xfd_write(&m->percpu[cpu], fps->xfd, err);
+}
+
+int fpu_xfd_update_state(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpstate *fps,
+			 struct vx_error *err)
+{
+	return xfd_update(m, cpu, fps, err);
+}
+
 /* Which object's counters an operation on @fps counts for: the installed guest's or @t's. */
-struct vx_fpu_counters *fpu_counters_for(struct vx_fpu_task *t, const struct vx_fpstate *fps)
+FPU_HOT struct vx_fpu_counters *counters_for(struct vx_fpu_task *t, const struct vx_fpstate *fps)
 {
 	if (t->active_guest && t->active_guest->fpstate == fps)
 		return &t->active_guest->counters;
 	return &t->counters;
 }
 
+struct vx_fpu_counters *fpu_counters_for(struct vx_fpu_task *t, const struct vx_fpstate *fps)
+{
+	return counters_for(t, fps);
+}
+
 /* save_fpregs_to_fpstate() (§8.1): os_xsave() into the active fpstate on t's CPU. */
-static int save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
+FPU_HOT int save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
 {
 	struct vx_fpu_machine *m = t->machine;
 	struct vx_fpstate *fps = t->fpu.fpstate;
 
-	return fpstate_save_regs(m->sys, m->percpu[t->cpu].cpu, fps, fpu_counters_for(t, fps), err);
+	return fpstate_save_regs(m->sys, m->percpu[t->cpu].cpu, fps, counters_for(t, fps), err);
 }
 
 int fpu_save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
@@ -67,21 +88,18 @@ int fpu_save_fpregs(struct vx_fpu_task *t, struct vx_error *err)
 /*
  * restore_fpregs_from_fpstate(@fps, @mask) (§8.3): XFD first, through the per-CPU cache as
  * xfd_update_state() does (§5.1), then XRSTOR(S) - without vx_fpstate_restore()'s own RDMSR of
- * IA32_XFD, which the cache makes redundant.
+ * IA32_XFD, which the cache makes redundant.  After xfd_update() the cache holds fps->xfd
+ * whenever sizing is dynamic, so the restore leaves it as it is.
  */
-static int restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t mask,
-			  struct vx_error *err)
+FPU_HOT int restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t mask,
+			   struct vx_error *err)
 {
 	struct vx_fpu_machine *m = t->machine;
-	int rc = fpu_xfd_update_state(m, (unsigned)t->cpu, fps, err);
+	int rc = xfd_update(m, (unsigned)t->cpu, fps, err);
 
-	if (rc)
-		return rc;
-	rc = fpstate_restore_regs(m->sys, m->percpu[t->cpu].cpu, fps, mask,
-				  fpu_counters_for(t, fps), err);
-	if (rc == 0 && fpu_state_size_dynamic(m))
-		m->percpu[t->cpu].xfd_state = fps->xfd;
-	return rc;
+	return rc ? rc
+		  : fpstate_restore_regs(m->sys, m->percpu[t->cpu].cpu, fps, mask,
+					 counters_for(t, fps), err);
 }
 
 int fpu_restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t mask,
@@ -91,40 +109,61 @@ int fpu_restore_fpregs(struct vx_fpu_task *t, struct vx_fpstate *fps, uint64_t m
 }
 
 /* fpregs_state_valid() (§3.5): owner is this fpu and last_cpu is this CPU. */
-bool fpu_fpregs_state_valid(const struct vx_fpu_task *t, unsigned cpu)
+FPU_HOT bool fpregs_state_valid(const struct vx_fpu_task *t, unsigned cpu)
 {
 	return t->machine->percpu[cpu].owner == t && t->fpu.last_cpu == (int)cpu;
 }
 
+bool fpu_fpregs_state_valid(const struct vx_fpu_task *t, unsigned cpu)
+{
+	return fpregs_state_valid(t, cpu);
+}
+
 /* fpregs_mark_activate(): owner = t, last_cpu = this CPU, TIF_NEED_FPU_LOAD cleared. */
-void fpu_fpregs_activate(struct vx_fpu_task *t)
+FPU_HOT void fpregs_activate(struct vx_fpu_task *t)
 {
 	t->machine->percpu[t->cpu].owner = t;
 	t->fpu.last_cpu = t->cpu;
 	t->need_fpu_load = false;
 }
 
-int fpu_running(const struct vx_fpu_task *t, struct vx_error *err)
+void fpu_fpregs_activate(struct vx_fpu_task *t)
 {
-	if (t->cpu >= 0)
-		return 0;
+	fpregs_activate(t);
+}
+
+static int not_running(const struct vx_fpu_task *t, struct vx_error *err)
+{
 	return vx_error_set(err, -ESRCH, "linux-fpu.md §8.3", "task %u is not running on any CPU",
 			    t->id);
+}
+
+int fpu_running(const struct vx_fpu_task *t, struct vx_error *err)
+{
+	return t->cpu >= 0 ? 0 : not_running(t, err);
 }
 
 /* ----------------------------------------------------------------------------------------- */
 /* PKRU, switched eagerly                                                                       */
 
-static bool has_pkru(const struct vx_fpu_machine *m)
+FPU_HOT bool has_pkru(const struct vx_fpu_machine *m)
 {
 	return (m->sys->user.max_features & VX_BIT(VX_COMP_PKRU)) != 0;
 }
 
 /* RDPKRU into thread.pkru of the task leaving @cpu. */
-static void pkru_save(struct vx_fpu_task *t, unsigned cpu)
+FPU_HOT void pkru_save(struct vx_fpu_task *t, unsigned cpu)
 {
 	if (has_pkru(t->machine))
-		vx_cpu_get_reg(t->machine->percpu[cpu].cpu, t->machine->pkru_reg, &t->pkru, 4);
+		vx_cpu_read_pkru(t->machine->percpu[cpu].cpu, &t->pkru);
+}
+
+/* WRPKRU @value on @cpu in kernel mode. */
+static void pkru_set(struct vx_fpu_machine *m, unsigned cpu, uint32_t value)
+{
+	struct vx_event event;
+
+	vx_cpu_set_reg(m->percpu[cpu].cpu, m->pkru_reg, &value, 4, &event);
 }
 
 /*
@@ -133,10 +172,9 @@ static void pkru_save(struct vx_fpu_task *t, unsigned cpu)
  * switched eagerly).  @known is the task that just left @cpu, whose thread.pkru was read from
  * it a moment ago (x86_pkru_load() compares with that), or NULL: then RDPKRU.
  */
-static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpu_task *known,
-		       uint32_t value)
+FPU_HOT void pkru_write(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpu_task *known,
+			uint32_t value)
 {
-	struct vx_event event;
 	uint32_t current = 0;
 
 	if (!has_pkru(m))
@@ -144,9 +182,9 @@ static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, const struct vx_f
 	if (known)
 		current = known->pkru;
 	else
-		vx_cpu_get_reg(m->percpu[cpu].cpu, m->pkru_reg, &current, 4);
+		vx_cpu_read_pkru(m->percpu[cpu].cpu, &current);
 	if (current != value)
-		vx_cpu_set_reg(m->percpu[cpu].cpu, m->pkru_reg, &value, 4, &event);
+		pkru_set(m, cpu, value);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -156,7 +194,7 @@ static void pkru_write(struct vx_fpu_machine *m, unsigned cpu, const struct vx_f
  * switch_fpu(old) (§8.2): unless TIF_NEED_FPU_LOAD, save the registers into the active fpstate
  * and remember this CPU in last_cpu; the owner stays, for the "nobody else used it" fast path.
  */
-static int switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
+FPU_HOT int switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
 {
 	int rc;
 
@@ -176,7 +214,7 @@ int fpu_switch_fpu(struct vx_fpu_task *old, struct vx_error *err)
 }
 
 /* The task leaves its CPU, which becomes idle. */
-static int deschedule(struct vx_fpu_task *t, struct vx_error *err)
+FPU_HOT int deschedule(struct vx_fpu_task *t, struct vx_error *err)
 {
 	unsigned cpu = (unsigned)t->cpu;
 	int rc = switch_fpu(t, err);
@@ -199,17 +237,17 @@ int fpu_task_deschedule(struct vx_fpu_task *t, struct vx_error *err)
  * restore the active fpstate with kernel max ∩ FPSTATE (components it cannot use go to init),
  * XFD first; then owner/last_cpu; TIF_NEED_FPU_LOAD always cleared.
  */
-static int restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
+FPU_HOT int restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
 {
 	if (!t->need_fpu_load)
 		return 0;
-	if (!fpu_fpregs_state_valid(t, (unsigned)t->cpu)) {
+	if (!fpregs_state_valid(t, (unsigned)t->cpu)) {
 		int rc = restore_fpregs(t, t->fpu.fpstate, t->machine->sys->masks.fpstate, err);
 
 		if (rc)
 			return rc;
 	}
-	fpu_fpregs_activate(t);
+	fpregs_activate(t);
 	return 0;
 }
 
@@ -218,16 +256,18 @@ int fpu_fpregs_restore_userregs(struct vx_fpu_task *t, struct vx_error *err)
 	return restore_userregs(t, err);
 }
 
+static int inside_guest(const struct vx_fpu_task *task, struct vx_error *err)
+{
+	return vx_error_set(err, -EBUSY, "linux-fpu.md §6",
+			    "task %u is inside KVM_RUN with a guest fpstate installed", task->id);
+}
+
 int vx_fpu_task_return_to_user(struct vx_fpu_task *task, struct vx_error *err)
 {
-	int rc = fpu_running(task, err);
-
-	if (rc)
-		return rc;
+	if (task->cpu < 0)
+		return not_running(task, err);
 	if (task->active_guest)
-		return vx_error_set(err, -EBUSY, "linux-fpu.md §6",
-				    "task %u is inside KVM_RUN with a guest fpstate installed",
-				    task->id);
+		return inside_guest(task, err);
 	return restore_userregs(task, err);
 }
 
