@@ -361,16 +361,15 @@ void vx_cpu_set_ssp(struct vx_cpu *cpu, uint64_t ssp)
 }
 
 /*
- * RDPKRU for the fpu layer's switch (kernel_entry.h): PKRU (component 9, arch.md §2.1) is the
+ * PKRU for the fpu layer's RDPKRU (kernel_entry.h): PKRU (component 9, arch.md §2.1) is the
  * first 4 bytes of the component's store, which is where vx_cpu_get_reg()'s "pkru" row
  * (area_fields.def: offset 0, width 4) finds it - with reg.c's place_of() conditions: the
- * component is stored and holds the 4 bytes.
+ * component is stored and holds the 4 bytes.  cpu->bytes never moves (vx_cpu_create()).
  */
-int vx_cpu_read_pkru(const struct vx_cpu *cpu, uint32_t *value)
+const uint8_t *vx_cpu_pkru_bytes(const struct vx_cpu *cpu)
 {
-	if (!cpu || !value || !(cpu->facts.stored & VX_BIT(VX_COMP_PKRU)) ||
-	    cpu->facts.store_size[VX_COMP_PKRU] < sizeof(*value))
-		return -EINVAL;
-	*value = load_le32(component_bytes_const(cpu, VX_COMP_PKRU));
-	return 0;
+	if (!cpu || !(cpu->facts.stored & VX_BIT(VX_COMP_PKRU)) ||
+	    cpu->facts.store_size[VX_COMP_PKRU] < sizeof(uint32_t))
+		return NULL;
+	return component_bytes_const(cpu, VX_COMP_PKRU);
 }

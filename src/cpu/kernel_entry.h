@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Two entries for the fpu layer's context switch (issue 7, docs/fpu.md "Speed"): the kernel's
- * own XSAVE-family instruction when the CPU is already at CPL 0, and the PKRU read of
- * switch_to() (RDPKRU, linux-fpu.md §8.3).  Each does what the general call it stands for
- * does (vx_cpu_exec(), vx_cpu_get_reg() of "pkru"), without the per-call set-up: no copy of
+ * own XSAVE-family instruction when the CPU is already at CPL 0, and the place of PKRU for the
+ * RDPKRU of switch_to() (linux-fpu.md §8.3).  Each gives what the general call it stands for
+ * gives (vx_cpu_exec(), vx_cpu_get_reg() of "pkru") without the per-call set-up: no copy of
  * the control state to learn the CPL, no walk of the register table.  Internal to the library.
  */
 #ifndef VXSAVE_CPU_KERNEL_ENTRY_H
@@ -27,9 +27,10 @@ int vx_cpu_exec_cpl0(struct vx_cpu *cpu, enum vx_insn insn, uint8_t *bytes, size
 		     uint64_t rfbm, struct vx_event *event);
 
 /*
- * PKRU's 4 bytes into *@value, as vx_cpu_get_reg(@cpu, vx_reg_lookup("pkru"), @value, 4)
- * gives them; -EINVAL (and *@value unchanged) when the processor has no PKRU component.
+ * Where @cpu keeps PKRU: the 4 bytes vx_cpu_get_reg(@cpu, vx_reg_lookup("pkru"), ...) reads
+ * (little-endian), at the same place for the processor's lifetime; NULL when it has no PKRU
+ * component.  Read-only: writes go through vx_cpu_set_reg() (WRPKRU and its XINUSE rules).
  */
-int vx_cpu_read_pkru(const struct vx_cpu *cpu, uint32_t *value);
+const uint8_t *vx_cpu_pkru_bytes(const struct vx_cpu *cpu);
 
 #endif /* VXSAVE_CPU_KERNEL_ENTRY_H */
