@@ -89,7 +89,10 @@ void vx_fpstate_init_image(const struct vx_fpu_system *system, struct vx_fpstate
 /*
  * sys->mask_bytes[k][b]: the bytes of the components whose bits are set in byte value @b of
  * byte @k of a feature mask (bits 0-23: every xfeature, VX_FPU_XFEATURE_MAX is 20), from the
- * xstate cache (§2.3).  Filled once at boot.
+ * xstate cache (§2.3).  Byte 0's table also holds what every save or restore moves besides
+ * the components (the counters of fpstate.c's top comment): the 64 header bytes, and the 8 of
+ * MXCSR/MXCSR_MASK when SSE or YMM (bits 1-2, in byte 0) moves - so a count is three look-ups
+ * and two additions.  Filled once at boot.
  */
 void fpu_fpstate_setup_tables(struct vx_fpu_system *sys)
 {
@@ -103,6 +106,9 @@ void fpu_fpstate_setup_tables(struct vx_fpu_system *sys)
 			    (id < VX_FPU_XFEATURE_MAX ? sys->xstate[id].size : 0);
 		}
 	}
+	for (unsigned b = 0; b < 256; b++)
+		sys->mask_bytes[0][b] +=
+		    VX_HEADER_SIZE + ((b & (FPU_MASK_SSE | FPU_MASK_YMM)) ? 8 : 0);
 }
 
 static int exec_event_error(struct vx_error *err, enum vx_insn insn, uint64_t rfbm,

@@ -42,13 +42,12 @@ int fpstate_xfd_update(const struct vx_fpu_system *sys, struct vx_cpu *cpu, uint
 
 /*
  * Counters (see fpstate.c's top comment): 64 header bytes, 8 for MXCSR/MXCSR_MASK when SSE or
- * YMM moves, and each component of @mask - three look-ups in sys->mask_bytes.
+ * YMM moves, and each component of @mask - three look-ups in sys->mask_bytes, whose byte-0
+ * table holds the header and MXCSR bytes too (fpu_fpstate_setup_tables()).
  */
 static inline uint64_t fpstate_moved_bytes(const struct vx_fpu_system *sys, uint64_t mask)
 {
-	uint64_t bytes = VX_HEADER_SIZE + ((mask & (FPU_MASK_SSE | FPU_MASK_YMM)) ? 8 : 0);
-
-	return bytes + sys->mask_bytes[0][mask & 0xFF] + sys->mask_bytes[1][(mask >> 8) & 0xFF] +
+	return (uint64_t)sys->mask_bytes[0][mask & 0xFF] + sys->mask_bytes[1][(mask >> 8) & 0xFF] +
 	       sys->mask_bytes[2][(mask >> 16) & 0xFF];
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu/kernel_entry.h"
 #include "task_internal.h"
 
 /* ----------------------------------------------------------------------------------------- */
@@ -74,6 +75,10 @@ static int create_cpus(struct vx_fpu_machine *m, unsigned ncpus, struct vx_error
 			return rc;
 		pc->kernel_fpu_allowed = true;
 		pc->xfd_state = m->sys->init_xfd;
+		/* RDPKRU of the switch (§8.3) reads it there; only with OSPKE (PKRU in user max).
+		 */
+		if (m->sys->user.max_features & VX_BIT(VX_COMP_PKRU))
+			pc->pkru = vx_cpu_pkru_bytes(pc->cpu);
 	}
 	return 0;
 }

@@ -103,8 +103,8 @@ struct vx_fpu_system {
 
 	/* Derived at boot for the hot paths (issue 7): uABI layouts of the usual fpstates and
 	 * the standard ends of feature-mask bytes (uabi.c), and the bytes the components of each
-	 * byte of a feature mask take (the save/restore counters, fpstate.c).  Zero when XSAVE
-	 * is off. */
+	 * byte of a feature mask take (the save/restore counters, fpstate.c; byte 0's table adds
+	 * the header and MXCSR bytes every count has).  Zero when XSAVE is off. */
 	unsigned uabi_layout_count;
 	struct fpu_uabi_layout uabi_layouts[FPU_UABI_LAYOUTS];
 	uint32_t uabi_end[3][256]; /* the furthest standard end of a mask byte's components */

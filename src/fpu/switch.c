@@ -146,16 +146,22 @@ int fpu_running(const struct vx_fpu_task *t, struct vx_error *err)
 /* ----------------------------------------------------------------------------------------- */
 /* PKRU, switched eagerly                                                                       */
 
-FPU_HOT bool has_pkru(const struct vx_fpu_machine *m)
+/* RDPKRU on @pc's CPU (pc->pkru is set iff the kernel uses PKRU: OSPKE, §8.3). */
+FPU_HOT uint32_t pkru_read(const struct fpu_percpu *pc)
 {
-	return (m->sys->user.max_features & VX_BIT(VX_COMP_PKRU)) != 0;
+	uint32_t value;
+
+	memcpy(&value, pc->pkru, sizeof(value));
+	return value;
 }
 
 /* RDPKRU into thread.pkru of the task leaving @cpu. */
 FPU_HOT void pkru_save(struct vx_fpu_task *t, unsigned cpu)
 {
-	if (has_pkru(t->machine))
-		vx_cpu_read_pkru(t->machine->percpu[cpu].cpu, &t->pkru);
+	const struct fpu_percpu *pc = &t->machine->percpu[cpu];
+
+	if (pc->pkru)
+		t->pkru = pkru_read(pc);
 }
 
 /* WRPKRU @value on @cpu in kernel mode. */
@@ -175,15 +181,11 @@ static void pkru_set(struct vx_fpu_machine *m, unsigned cpu, uint32_t value)
 FPU_HOT void pkru_write(struct vx_fpu_machine *m, unsigned cpu, const struct vx_fpu_task *known,
 			uint32_t value)
 {
-	uint32_t current = 0;
+	const struct fpu_percpu *pc = &m->percpu[cpu];
 
-	if (!has_pkru(m))
+	if (!pc->pkru)
 		return;
-	if (known)
-		current = known->pkru;
-	else
-		vx_cpu_read_pkru(m->percpu[cpu].cpu, &current);
-	if (current != value)
+	if ((known ? known->pkru : pkru_read(pc)) != value)
 		pkru_set(m, cpu, value);
 }
 

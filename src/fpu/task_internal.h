@@ -53,6 +53,7 @@ struct vx_fpu_process {
 /* Per-CPU state (§3.5). */
 struct fpu_percpu {
 	struct vx_cpu *cpu;
+	const uint8_t *pkru; /* where @cpu keeps PKRU when the kernel uses it (OSPKE), or NULL */
 	struct vx_fpu_task *current;
 	struct vx_fpu_task *owner; /* fpu_fpregs_owner_ctx */
 	bool kernel_fpu_allowed;
