@@ -82,6 +82,7 @@ static void round_trip(const struct vx_vmm_convert_options *o, const struct vx_v
 	back.kind = src->kind;
 	back.size = (uint32_t)src->len;
 	back.xcomp_layout = src->xcomp_bv & ~VX_BIT(63);
+	back.flags |= VX_VMM_CONVERT_EXACT_LAYOUT; /* XCOMP_BV = bit 63 alone is a layout too */
 	if (vx_vmm_converter_init(&conv, &back, &err) != 0)
 		return;
 	again = malloc(src->len);

@@ -419,9 +419,12 @@ VX_API int vx_vmm_xsave_validate(struct vx_vmm_vcpu *vcpu, const struct vx_vmm_b
  *              layout; KVM 4096; KVM2 max(4096, the standard size), which is KVM_CAP_XSAVE2 for
  *              a VMM holding the guest permission of every dynamic feature (kvm.md §5.1).
  * @xcomp_layout: COMPACTED: XCOMP_BV[62:0] of the result; 0 = @to's XCR0 mask plus the
- *              blob's XSTATE_BV bits @to supports.
+ *              blob's XSTATE_BV bits @to supports (unless VX_VMM_CONVERT_EXACT_LAYOUT).
  * @flags:      VX_VMM_CONVERT_NOTES: also report non-zero source bytes that hold no state and
  *              are not carried (slower: every source byte is looked at).
+ *              VX_VMM_CONVERT_EXACT_LAYOUT: @xcomp_layout is the layout even when it is 0 - the
+ *              legacy region and the header only, what XSAVEC with RFBM 0 writes (XCOMP_BV =
+ *              bit 63 alone, arch.md §2.4); a blob with XSTATE_BV bits outside it is refused.
  */
 struct vx_vmm_convert_options {
 	const struct vx_profile *from;
@@ -432,7 +435,8 @@ struct vx_vmm_convert_options {
 	unsigned flags;
 };
 
-#define VX_VMM_CONVERT_NOTES 0x1u
+#define VX_VMM_CONVERT_NOTES	     0x1u
+#define VX_VMM_CONVERT_EXACT_LAYOUT 0x2u
 
 /** One piece of a standard result, in offset order: component @id, or a gap (@id 0xFF). */
 struct vx_vmm_piece {

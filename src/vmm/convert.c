@@ -249,7 +249,8 @@ static bool compact(const uint32_t *size, const bool *align, uint64_t layout, ui
 
 static uint64_t result_layout(const struct vx_vmm_converter *c, uint64_t xstate_bv)
 {
-	if (c->opt.xcomp_layout)
+	/* An explicit layout, an empty one included (vmm.h VX_VMM_CONVERT_EXACT_LAYOUT). */
+	if (c->opt.xcomp_layout || (c->opt.flags & VX_VMM_CONVERT_EXACT_LAYOUT))
 		return c->opt.xcomp_layout & ~VX_XCOMP_BV_COMPACTED;
 	return c->user_to | (xstate_bv & (c->user_to | c->xss_to));
 }

@@ -538,6 +538,51 @@ static void test_roundtrip_compacted(void **state)
 	assert_true(tested >= 10 * ROUNDS);
 }
 
+/*
+ * XCOMP_BV = bit 63 alone is a compacted area of the legacy region and the header only (what
+ * XSAVEC writes with RFBM 0, arch.md §2.4).  Converted to standard and back with that layout
+ * asked for exactly (VX_VMM_CONVERT_EXACT_LAYOUT: 0 is otherwise "the default layout"), the
+ * bytes come back; a blob with a component outside the empty layout is refused.  Found by
+ * fuzz_xsave_blob (fuzz/regressions/xsave_blob/empty-compacted-layout).
+ */
+static void test_empty_compacted_layout(void **state)
+{
+	struct vx_vmm_convert_options o = {NULL, NULL, VX_VMM_BLOB_COMPACTED,
+					   600,	 0,    VX_VMM_CONVERT_EXACT_LAYOUT};
+	struct vx_vmm_converter to_s, back, dflt;
+	struct vx_error err = VX_ERROR_INIT;
+	static struct vx_vmm_report r;
+	struct vx_profile p;
+	struct vx_vmm_blob b;
+	uint8_t src[600] = {0};
+	size_t n;
+
+	(void)state;
+	vt_profile(&p, "zen4");
+	o.from = o.to = &p;
+	src[0] = 0x7f, src[1] = 0x03, src[5] = 0x05; /* FCW 0x037f, a reserved byte set */
+	src[28] = 0x80, src[29] = 0x1f;		     /* MXCSR_MASK */
+	src[527] = 0x80;			     /* XCOMP_BV = bit 63, XSTATE_BV = 0 */
+	init_conv(&to_s, &p, &p, VX_VMM_BLOB_STANDARD, 0);
+	n = convert(&to_s, src, sizeof(src), out_buf);
+	if (vx_vmm_converter_init(&back, &o, &err) != 0)
+		fail_msg("exact empty layout: %s", err.reason);
+	assert_int_equal(convert(&back, out_buf, n, back_buf), sizeof(src));
+	assert_memory_equal(back_buf, src, sizeof(src));
+	/* Without the flag, 0 is the default layout: the target's XCR0 components. */
+	o.flags = 0;
+	assert_int_equal(vx_vmm_converter_init(&dflt, &o, &err), 0);
+	(void)convert(&dflt, out_buf, n, back_buf);
+	assert_true(vt_get(back_buf + 520, 8) == (vt_user_mask(&p) | UINT64_C(1) << 63));
+	/* AVX in use does not fit an empty layout: refused, nothing written. */
+	out_buf[512] |= 0x4;
+	b = vt_parse(out_buf, n, VX_VMM_BLOB_AUTO);
+	memset(back_buf, 0xA5, BUF);
+	assert_int_equal(vx_vmm_convert(&back, &b, back_buf, BUF, &r, &err), -EINVAL);
+	assert_non_null(strstr(err.reason, "layout"));
+	assert_int_equal(back_buf[0], 0xA5);
+}
+
 /* Components both hosts enumerate with the same size (vmm.h: the others are refused). */
 static uint64_t common_mask(const struct vx_profile *a, const struct vx_profile *b)
 {
@@ -1077,6 +1122,7 @@ int main(void)
 	    cmocka_unit_test(test_flags_and_tilecfg),
 	    cmocka_unit_test(test_fixture_blobs),
 	    cmocka_unit_test(test_roundtrip_compacted),
+	    cmocka_unit_test(test_empty_compacted_layout),
 	    cmocka_unit_test(test_roundtrip_hosts),
 	    cmocka_unit_test(test_amd_to_intel_offsets),
 	    cmocka_unit_test(test_resize),

@@ -113,7 +113,8 @@ void cli_usage_xsave(FILE *out)
 	      "      --size BYTES       convert: the result's size (default: the format's on the\n"
 	      "                         target; kvm2: KVM_CAP_XSAVE2 with AMX permitted)\n"
 	      "      --xcomp-bv MASK    convert to compacted: the layout, XCOMP_BV[62:0]\n"
-	      "                         (default: the target's XCR0 components)\n"
+	      "                         (default: the target's XCR0 components; 0: the legacy\n"
+	      "                         region and header only)\n"
 	      "  -h, --help             show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 decoded / accepted / converted; 1 bad input, refused, or a file\n"
@@ -608,6 +609,8 @@ static int prepare(const struct xsave_request *r, const struct vx_vmm_blob *b,
 		cli_vx_error("--xcomp-bv", &err);
 		return CLI_EXIT_FAILURE;
 	}
+	if (r->xcomp_bv) /* as given, 0 (legacy region and header only) included */
+		o.flags |= VX_VMM_CONVERT_EXACT_LAYOUT;
 	if (vx_vmm_converter_init(conv, &o, &err) < 0) {
 		cli_vx_error("convert", &err);
 		return CLI_EXIT_FAILURE;
