@@ -9,7 +9,7 @@
 #                 layout` (README.md)
 #   make test     build normally and with ASan+UBSan, run every test with ctest in both; then
 #                 test-tsan, test-fuzz and a lint without the static analyzer (LINT_MODE=fast)
-#   make bench    build optimized, run the benchmarks
+#   make bench    build optimized, run the benchmarks (BENCH="fpu eval": only those groups)
 #   make install  install into PREFIX (default /usr/local)
 # Hardening (issue 11, docs/robustness.md):
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each (needs clang)
@@ -110,7 +110,7 @@ lint: deps $(BUILD)/build.ninja
 	scripts/lint.sh $(BUILD) $(LINT_MODE)
 
 bench: build
-	$(BUILD)/bench/vxsave-bench
+	$(BUILD)/bench/vxsave-bench $(BENCH)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
