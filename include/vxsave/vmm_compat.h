@@ -189,6 +189,9 @@ enum vx_vmm_set_by { VX_VMM_SET_BY_KVM_SET_XSAVE = 0, VX_VMM_SET_BY_GUEST };
  *               back to KVM_SET_XSAVE with the reason in the bundle when the guest cannot run.
  * @model:       the drop-in device behind @backend when that is the model (its KVM_RUN then
  *               runs the guest program); NULL for the real /dev/kvm.
+ * @platform:    where the capture's own buffers come from (the bundle being built, the ioctl
+ *               buffers, the guest's program and code); NULL = vx_platform_default().  The
+ *               backend allocates as it does (the model from its own options' platform).
  */
 struct vx_vmm_capture_options {
 	const struct vx_kvm_backend *backend;
@@ -208,6 +211,7 @@ struct vx_vmm_capture_options {
 	uint32_t seed;
 	enum vx_vmm_set_by set_by;
 	struct vx_kvm_dev *model;
+	const struct vx_platform *platform;
 };
 
 VX_API void vx_vmm_capture_options_init(struct vx_vmm_capture_options *options);
@@ -222,6 +226,10 @@ VX_API void vx_vmm_capture_options_init(struct vx_vmm_capture_options *options);
  * returns, the ONE_REG registers of KVM_GET_REG_LIST, and KVM_GET_XSAVE2 (KVM_GET_XSAVE
  * without KVM_CAP_XSAVE2).
  * Errors name the ioctl and errno; every descriptor is closed; @bundle unchanged on error.
+ * A failed allocation (options->platform, or an ioctl or the guest's run failing with ENOMEM)
+ * is -ENOMEM with a reason, never a fallback: a guest that could not run for want of memory
+ * does not become a KVM_SET_XSAVE capture.  KVM_SET_CPUID2 whose guest fpstate cannot grow
+ * for AMX fails with EFAULT (kvm.md §2.6): -EFAULT naming it.
  */
 VX_API int vx_vmm_capture(const struct vx_vmm_capture_options *options,
 			  struct vx_vmm_bundle *bundle, struct vx_error *err);
@@ -240,6 +248,15 @@ VX_API int vx_vmm_capture(const struct vx_vmm_capture_options *options,
 VX_API int vx_vmm_save_vcpu(const struct vx_kvm_backend *backend, int sys_fd, int vm_fd,
 			    int vcpu_fd, const struct vx_profile *host,
 			    struct vx_vmm_bundle *bundle, struct vx_error *err);
+/**
+ * vx_vmm_save_vcpu_with_platform() - vx_vmm_save_vcpu() allocating its scratch bundle and
+ * ioctl buffers from @platform (NULL = vx_platform_default()).  A failed allocation is
+ * -ENOMEM with a reason, @bundle unchanged.
+ */
+VX_API int vx_vmm_save_vcpu_with_platform(const struct vx_kvm_backend *backend, int sys_fd,
+					  int vm_fd, int vcpu_fd, const struct vx_profile *host,
+					  const struct vx_platform *platform,
+					  struct vx_vmm_bundle *bundle, struct vx_error *err);
 
 /**
  * vx_vmm_capture_pattern() - the bytes capture loads into component @component (its @size

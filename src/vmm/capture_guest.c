@@ -19,6 +19,7 @@
 #include <vxsave/kvm_run.h>
 
 #include "vmm/real_guest.h"
+#include "vmm/vmm_internal.h"
 
 #define M_X87	 VX_BIT(VX_COMP_X87)
 #define M_SSE	 VX_BIT(VX_COMP_SSE)
@@ -288,13 +289,13 @@ struct model_guest {
 };
 
 static int model_program(struct model_guest *m, const struct vx_capture_values *v,
-			 struct vx_error *err)
+			 const struct vx_platform *pf, struct vx_error *err)
 {
-	struct text t = {malloc(32768), 0, 32768};
+	struct text t = {vx_vmm_zalloc(pf, 32768), 0, 32768};
 	int rc;
 
 	if (!t.buf)
-		return vx_error_set(err, -ENOMEM, NULL, "out of memory");
+		return vx_error_set(err, -ENOMEM, NULL, "cannot allocate the program text");
 	t.buf[0] = '\0';
 	program_x87(&t, v);
 	if (v->touched & M_SSE)
@@ -303,7 +304,7 @@ static int model_program(struct model_guest *m, const struct vx_capture_values *
 		set_line(&t, "pkru", &v->pkru, 4);
 	snprintf(t.buf + t.len, t.cap - t.len, "cpl3 out 0x%x 0\n", KRG_PORT_DONE);
 	rc = vx_kvm_guest_program_parse(t.buf, strlen(t.buf), m->ops, 160, &m->count, err);
-	free(t.buf);
+	vx_vmm_free(pf, t.buf);
 	m->run.ops = m->ops;
 	m->run.count = m->count;
 	return rc;
@@ -346,10 +347,10 @@ static int model_hook(void *ctx, struct vx_kvm_dev *dev, struct vx_kvm_vcpu *vcp
 /* The check: does the saved state hold what the guest wrote?                                   */
 
 struct image {
-	uint8_t *want;
-	uint8_t *owner; /* component + 1 of each byte to compare, 0 elsewhere */
+	const uint8_t *blob;
 	uint32_t size;
 	const struct vx_profile *host;
+	uint64_t bad; /* the components whose bytes differ */
 };
 
 /* @n bytes of component @comp at @off (legacy region) or at its standard offset + @off. */
@@ -364,8 +365,9 @@ static void place(struct image *im, unsigned comp, uint32_t off, const void *src
 		off += d.standard_offset;
 	if ((uint64_t)off + n > im->size)
 		return;
-	memcpy(im->want + off, src, n);
-	memset(im->owner + off, (int)comp + 1, n);
+	/* Compared in place (no image of the expected bytes: nothing to allocate). */
+	if (memcmp(im->blob + off, src, n) != 0)
+		im->bad |= VX_BIT(comp);
 }
 
 static void place_x87(struct image *im, const struct vx_capture_values *v)
@@ -406,23 +408,16 @@ static void place_all(struct image *im, const struct vx_capture_values *v)
 uint64_t vx_capture_check(const struct vx_capture_values *v, const struct vx_profile *host,
 			  const uint8_t *blob, uint32_t size)
 {
-	struct image im = {calloc(1, size), calloc(1, size), size, host};
-	uint64_t bad = 0;
+	struct image im = {blob, size, host, 0};
+	uint64_t bad;
 
-	if (!im.want || !im.owner)
-		bad = v->touched;
-	if (im.want && im.owner)
-		place_all(&im, v);
-	for (uint32_t i = 0; im.want && im.owner && i < size; i++)
-		if (im.owner[i] && blob[i] != im.want[i])
-			bad |= VX_BIT(im.owner[i] - 1u);
+	place_all(&im, v);
+	bad = im.bad;
 	/* A bit the guest touched but XSTATE_BV lacks: the bytes are not its state (§2.3). */
 	if (size >= 520)
 		for (unsigned c = 0; c < VX_COMP_LIMIT; c++)
 			if ((v->touched & VX_BIT(c)) && !(blob[512 + c / 8] >> (c % 8) & 1))
 				bad |= VX_BIT(c);
-	free(im.want);
-	free(im.owner);
 	return bad;
 }
 
@@ -451,16 +446,16 @@ static int judge(const struct vx_krg_guest *g, const struct vx_krg_result *r,
 	return 0;
 }
 
-static int run_guest(struct vx_krg_guest *g, struct vx_kvm_dev *model,
+static int run_guest(struct vx_krg_guest *g, struct vx_kvm_dev *model, const struct vx_platform *pf,
 		     const struct vx_capture_values *v, char *why, size_t len)
 {
 	struct vx_krg_entry e = {3, KRG_CR4_DEFAULT, 0, 0, 0};
 	struct vx_krg_result r;
-	struct code *c = malloc(sizeof(*c));
+	struct code *c = vx_vmm_zalloc(pf, sizeof(*c));
 	int rc;
 
 	if (!c) {
-		snprintf(why, len, "out of memory");
+		snprintf(why, len, "cannot allocate the guest code");
 		return -ENOMEM;
 	}
 	/* CR4.OSXSAVE is reserved without XSAVE in the guest caps (cr4_guest_rsvd_bits, kvm.md
@@ -472,7 +467,7 @@ static int run_guest(struct vx_krg_guest *g, struct vx_kvm_dev *model,
 		e.cr4 |= KRG_CR4_PKE;
 	assemble(c, v);
 	rc = vx_krg_exec(g, &(struct vx_krg_code){"capture", c->bytes, c->len}, &e, &r);
-	free(c);
+	vx_vmm_free(pf, c);
 	if (rc) {
 		const struct vx_error *last = model ? vx_kvm_dev_last_error(model) : NULL;
 
@@ -483,21 +478,22 @@ static int run_guest(struct vx_krg_guest *g, struct vx_kvm_dev *model,
 	return judge(g, &r, v, model != NULL, why, len);
 }
 
-int vx_capture_guest_run(const struct vx_kvm_backend *be, struct vx_kvm_dev *model, int sys_fd,
-			 int vm_fd, int vcpu_fd, uint32_t seed, uint64_t xcr0, uint64_t *done,
-			 char *why, size_t len)
+int vx_capture_guest_run(const struct vx_kvm_backend *be, struct vx_kvm_dev *model,
+			 const struct vx_platform *pf, int sys_fd, int vm_fd, int vcpu_fd,
+			 uint32_t seed, uint64_t xcr0, uint64_t *done, char *why, size_t len)
 {
-	struct model_guest *m = model ? calloc(1, sizeof(*m)) : NULL;
+	struct model_guest *m = model ? vx_vmm_zalloc(pf, sizeof(*m)) : NULL;
 	struct vx_capture_values v;
 	struct vx_krg_guest g;
 	struct vx_error err = VX_ERROR_INIT;
 	int rc;
 
 	vx_capture_values(seed, xcr0, &v);
-	if (model && (!m || model_program(m, &v, &err) != 0)) {
+	if (model && (!m || model_program(m, &v, pf, &err) != 0)) {
 		rc = m && err.code ? err.code : -ENOMEM;
-		snprintf(why, len, "the model's guest program: %s", m ? err.reason : "no memory");
-		free(m);
+		snprintf(why, len, "the model's guest program: %s",
+			 m ? err.reason : "cannot allocate it");
+		vx_vmm_free(pf, m);
 		return rc;
 	}
 	rc = vx_krg_attach(&g, be, sys_fd, vm_fd, vcpu_fd);
@@ -507,12 +503,12 @@ int vx_capture_guest_run(const struct vx_kvm_backend *be, struct vx_kvm_dev *mod
 		write_data(g.mem + KRG_IN, &v);
 		if (model)
 			vx_kvm_dev_set_run_hook(model, model_hook, m);
-		rc = run_guest(&g, model, &v, why, len);
+		rc = run_guest(&g, model, pf, &v, why, len);
 		if (model)
 			vx_kvm_dev_set_run_hook(model, NULL, NULL);
 		vx_krg_close(&g);
 	}
-	free(m);
+	vx_vmm_free(pf, m);
 	*done = rc ? 0 : v.touched;
 	return rc;
 }

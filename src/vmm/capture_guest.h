@@ -59,9 +59,10 @@ uint64_t vx_capture_check(const struct vx_capture_values *v, const struct vx_pro
  * the equivalent guest program), or NULL for the real /dev/kvm (the machine code runs).
  * 0 when the guest ran to its end; otherwise -errno with @why saying what went wrong (the
  * ioctl and errno, the exception the guest took, the exit).  @done gets the components set.
+ * The program and the code are allocated from @pf (-ENOMEM when they cannot be).
  */
-int vx_capture_guest_run(const struct vx_kvm_backend *be, struct vx_kvm_dev *model, int sys_fd,
-			 int vm_fd, int vcpu_fd, uint32_t seed, uint64_t xcr0, uint64_t *done,
-			 char *why, size_t len);
+int vx_capture_guest_run(const struct vx_kvm_backend *be, struct vx_kvm_dev *model,
+			 const struct vx_platform *pf, int sys_fd, int vm_fd, int vcpu_fd,
+			 uint32_t seed, uint64_t xcr0, uint64_t *done, char *why, size_t len);
 
 #endif /* VXSAVE_SRC_VMM_CAPTURE_GUEST_H */

@@ -21,6 +21,7 @@
 
 #include "vmm/capture_guest.h"
 #include "vmm/compat_internal.h"
+#include "vmm/vmm_internal.h"
 
 /* struct kvm_xcrs as kvm-bindings serialises it: nr_xcrs, flags, 16 x {xcr, reserved, value},
  * 16 x __u64 padding (<linux/kvm.h>). */
@@ -355,7 +356,14 @@ struct capture {
 	uint32_t xsave_size;
 	uint64_t xcr0, xss;
 	uint8_t *buf;
+	const struct vx_platform *pf; /* every allocation (NULL given: the default) */
 };
+
+/* A failed allocation of the capture or the read-back: -ENOMEM naming what it was for. */
+static int no_memory(struct capture *c, const char *what)
+{
+	return vx_error_set(c->err, -ENOMEM, NULL, "cannot allocate %s", what);
+}
 
 static int call(struct capture *c, int fd, unsigned long request, void *arg, const char *name)
 {
@@ -367,10 +375,10 @@ static int call(struct capture *c, int fd, unsigned long request, void *arg, con
 	return r;
 }
 
-static struct kvm_cpuid2 *cpuid_alloc(void)
+static struct kvm_cpuid2 *cpuid_alloc(struct capture *c)
 {
-	struct kvm_cpuid2 *cpuid =
-	    calloc(1, sizeof(*cpuid) + VX_VMM_BUNDLE_MAX_CPUID * sizeof(struct kvm_cpuid_entry2));
+	struct kvm_cpuid2 *cpuid = vx_vmm_zalloc(
+	    c->pf, sizeof(*cpuid) + VX_VMM_BUNDLE_MAX_CPUID * sizeof(struct kvm_cpuid_entry2));
 
 	if (cpuid)
 		cpuid->nent = VX_VMM_BUNDLE_MAX_CPUID;
@@ -392,8 +400,8 @@ static uint64_t cpuid_mask(const struct kvm_cpuid2 *cpuid, uint32_t index)
 /* KVM_SET_CPUID2 with the options' CPUID or KVM_GET_SUPPORTED_CPUID (kvm.md §2.1, §2.5). */
 static int set_cpuid(struct capture *c)
 {
-	struct kvm_cpuid2 *cpuid = cpuid_alloc();
-	int rc = cpuid ? 0 : vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+	struct kvm_cpuid2 *cpuid = cpuid_alloc(c);
+	int rc = cpuid ? 0 : no_memory(c, "the KVM_SET_CPUID2 buffer");
 
 	if (!rc && c->o->cpuid) {
 		cpuid->nent = c->o->ncpuid;
@@ -417,7 +425,7 @@ static int set_cpuid(struct capture *c)
 		c->xcr0 = c->o->set_xcr0 ? c->o->xcr0 : cpuid_mask(cpuid, 0);
 		c->xss = cpuid_mask(cpuid, 1);
 	}
-	free(cpuid);
+	vx_vmm_free(c->pf, cpuid);
 	return rc < 0 ? rc : 0;
 }
 
@@ -434,19 +442,22 @@ static int set_xcr0(struct capture *c)
 	return call(c, c->vcpu, KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS") < 0 ? -1 : 0;
 }
 
-static bool listed(struct capture *c, uint32_t msr)
+/* Is @msr in KVM_GET_MSR_INDEX_LIST?  -ENOMEM when the list cannot be allocated (a guess
+ * would change what the capture sets). */
+static int listed(struct capture *c, uint32_t msr, bool *found)
 {
-	struct kvm_msr_list *list = calloc(1, sizeof(*list) + VX_VMM_BUNDLE_MAX_MSRS * 4u);
-	bool found = false;
+	struct kvm_msr_list *list =
+	    vx_vmm_zalloc(c->pf, sizeof(*list) + VX_VMM_BUNDLE_MAX_MSRS * 4u);
 
+	*found = false;
 	if (!list)
-		return false;
+		return no_memory(c, "the MSR index list");
 	list->nmsrs = VX_VMM_BUNDLE_MAX_MSRS;
 	if (c->be->ioctl(c->be->ctx, c->sys, KVM_GET_MSR_INDEX_LIST, list) >= 0)
 		for (uint32_t i = 0; i < list->nmsrs; i++)
-			found |= list->indices[i] == msr;
-	free(list);
-	return found;
+			*found |= list->indices[i] == msr;
+	vx_vmm_free(c->pf, list);
+	return 0;
 }
 
 /* IA32_XSS = the supervisor bits the CPUID enables, as a guest kernel sets it, when KVM lists
@@ -454,18 +465,19 @@ static bool listed(struct capture *c, uint32_t msr)
 static int set_xss(struct capture *c)
 {
 	struct kvm_msrs *m;
-	int rc;
+	bool found = false;
+	int rc = c->xss ? listed(c, VX_MSR_IA32_XSS, &found) : 0;
 
-	if (!c->xss || !listed(c, VX_MSR_IA32_XSS))
-		return 0;
-	m = calloc(1, sizeof(*m) + sizeof(struct kvm_msr_entry));
+	if (rc || !found)
+		return rc;
+	m = vx_vmm_zalloc(c->pf, sizeof(*m) + sizeof(struct kvm_msr_entry));
 	if (!m)
-		return vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+		return no_memory(c, "the KVM_SET_MSRS buffer");
 	m->nmsrs = 1;
 	m->entries[0].index = VX_MSR_IA32_XSS;
 	m->entries[0].data = c->xss;
 	rc = c->be->ioctl(c->be->ctx, c->vcpu, KVM_SET_MSRS, m);
-	free(m);
+	vx_vmm_free(c->pf, m);
 	if (rc == 1)
 		return 0;
 	return vx_error_set(c->err, -EINVAL, "kvm.md §3.2",
@@ -474,13 +486,15 @@ static int set_xss(struct capture *c)
 }
 
 /* The known registers: every user component of XCR0 the host lays out (docs/vmm.md). */
-static void load_patterns(struct capture *c)
+static int load_patterns(struct capture *c)
 {
-	uint8_t *pat = malloc(VX_VMM_BUNDLE_XSAVE_MAX);
+	uint8_t *pat = vx_vmm_zalloc(c->pf, VX_VMM_BUNDLE_XSAVE_MAX);
 	uint64_t bv = vx_le(c->buf + VX_XSTATE_BV_OFFSET, 8);
 	struct vx_component_desc d;
 
-	for (unsigned i = 0; pat && i < VX_COMP_LIMIT; i++) {
+	if (!pat)
+		return no_memory(c, "the register patterns");
+	for (unsigned i = 0; i < VX_COMP_LIMIT; i++) {
 		if (!(c->xcr0 & VX_BIT(i)) || !vx_profile_component(c->o->host, i, &d) ||
 		    d.supervisor || d.standard_offset + (uint64_t)d.size > c->xsave_size ||
 		    !vx_vmm_capture_pattern(c->o->seed, i, pat, d.size))
@@ -497,7 +511,8 @@ static void load_patterns(struct capture *c)
 	if (c->xcr0 & VX_BIT(VX_COMP_SSE))
 		vx_le_put(c->buf + VX_MXCSR_OFFSET, 4, 0x1F80u | (c->o->seed & 0x3Fu));
 	vx_le_put(c->buf + VX_XSTATE_BV_OFFSET, 8, bv);
-	free(pat);
+	vx_vmm_free(c->pf, pat);
+	return 0;
 }
 
 static int xsave_get(struct capture *c)
@@ -524,9 +539,10 @@ static int load_registers(struct capture *c)
 {
 	int rc = xsave_get(c);
 
+	if (rc >= 0)
+		rc = load_patterns(c);
 	if (rc < 0)
 		return rc;
-	load_patterns(c);
 	rc = call(c, c->vcpu, KVM_SET_XSAVE, c->buf, "KVM_SET_XSAVE");
 	snprintf(c->b->registers_set_by, sizeof(c->b->registers_set_by), "%s",
 		 VX_VMM_SET_BY_KVM_SET_XSAVE_NAME);
@@ -610,8 +626,12 @@ static int set_registers(struct capture *c)
 	c->b->registers_seed = c->o->seed;
 	if (c->o->set_by != VX_VMM_SET_BY_GUEST)
 		return load_registers(c);
-	rc = vx_capture_guest_run(c->be, c->o->model, c->sys, c->vm, c->vcpu, c->o->seed,
+	rc = vx_capture_guest_run(c->be, c->o->model, c->pf, c->sys, c->vm, c->vcpu, c->o->seed,
 				  c->xcr0 & ~guest_cannot_set(c), &done, why, sizeof(why));
+	/* Out of memory is the capture's error, not a guest that cannot run here: a fallback
+	 * would give another bundle (docs/robustness.md "Allocation-failure injection"). */
+	if (rc == -ENOMEM)
+		return vx_error_set(c->err, -ENOMEM, NULL, "the capture guest: %s", why);
 	if (rc) {
 		rc = load_registers(c);
 		snprintf(c->b->registers_note, sizeof(c->b->registers_note),
@@ -625,10 +645,13 @@ static int set_registers(struct capture *c)
 /* KVM_GET_MSRS of every listed MSR, skipping those it refuses, as a VMM's save does. */
 static int read_msrs(struct capture *c)
 {
-	struct kvm_msr_list *list = calloc(1, sizeof(*list) + VX_VMM_BUNDLE_MAX_MSRS * 4u);
+	struct kvm_msr_list *list =
+	    vx_vmm_zalloc(c->pf, sizeof(*list) + VX_VMM_BUNDLE_MAX_MSRS * 4u);
 	struct kvm_msrs *msrs =
-	    calloc(1, sizeof(*msrs) + VX_VMM_BUNDLE_MAX_MSRS * sizeof(struct kvm_msr_entry));
-	int rc = list && msrs ? 0 : vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+	    list ? vx_vmm_zalloc(c->pf, sizeof(*msrs) +
+					    VX_VMM_BUNDLE_MAX_MSRS * sizeof(struct kvm_msr_entry))
+		 : NULL;
+	int rc = list && msrs ? 0 : no_memory(c, "the KVM_GET_MSRS buffers");
 	uint32_t done = 0, n = 0;
 
 	if (!rc) {
@@ -648,22 +671,22 @@ static int read_msrs(struct capture *c)
 		/* A short count: entry rc failed; leave it out and go on after it. */
 		done += rc < 0 ? 0u : (uint32_t)rc == n ? n : (uint32_t)rc + 1u;
 	}
-	free(list);
-	free(msrs);
+	vx_vmm_free(c->pf, list);
+	vx_vmm_free(c->pf, msrs);
 	return rc < 0 ? rc : 0;
 }
 
 /* KVM_GET_REG_LIST and each register's value (the guest SSP with SHSTK, kvm.md §3.4).  A
  * kernel without x86 ONE_REG answers EINVAL/ENOTTY: nothing to save then. */
-static void read_one_regs(struct capture *c)
+static int read_one_regs(struct capture *c)
 {
 	struct kvm_reg_list *regs =
-	    calloc(1, sizeof(*regs) + VX_VMM_BUNDLE_MAX_ONE_REG * sizeof(uint64_t));
+	    vx_vmm_zalloc(c->pf, sizeof(*regs) + VX_VMM_BUNDLE_MAX_ONE_REG * sizeof(uint64_t));
 	struct kvm_one_reg one;
 	uint64_t value = 0;
 
 	if (!regs)
-		return;
+		return no_memory(c, "the KVM_GET_REG_LIST buffer");
 	regs->n = VX_VMM_BUNDLE_MAX_ONE_REG;
 	if (c->be->ioctl(c->be->ctx, c->vcpu, KVM_GET_REG_LIST, regs) < 0)
 		regs->n = 0;
@@ -673,7 +696,8 @@ static void read_one_regs(struct capture *c)
 			continue;
 		c->b->one_regs[c->b->none_regs++] = (struct vx_vmm_one_reg){regs->reg[i], value};
 	}
-	free(regs);
+	vx_vmm_free(c->pf, regs);
+	return 0;
 }
 
 /* Read the vCPU back as a VMM saves it: KVM_GET_CPUID2, KVM_GET_XCRS, the listed MSRs,
@@ -682,12 +706,12 @@ static void read_one_regs(struct capture *c)
  * vx_vmm_save_vcpu(). */
 static int read_back(struct capture *c, bool xsave)
 {
-	struct kvm_cpuid2 *cpuid = cpuid_alloc();
+	struct kvm_cpuid2 *cpuid = cpuid_alloc(c);
 	struct kvm_xcrs xcrs;
 	int rc = xsave ? save_xsave(c) : 0;
 
-	if (!cpuid)
-		rc = vx_error_set(c->err, -ENOMEM, NULL, "out of memory");
+	if (!cpuid && rc >= 0)
+		rc = no_memory(c, "the KVM_GET_CPUID2 buffer");
 	if (rc >= 0)
 		rc = call(c, c->vcpu, KVM_GET_CPUID2, cpuid, "KVM_GET_CPUID2");
 	for (uint32_t i = 0; rc >= 0 && i < cpuid->nent; i++) {
@@ -696,7 +720,7 @@ static int read_back(struct capture *c, bool xsave)
 		c->b->cpuid[c->b->ncpuid++] = (struct vx_kvm_cpuid_entry){
 		    e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx};
 	}
-	free(cpuid);
+	vx_vmm_free(c->pf, cpuid);
 	memset(&xcrs, 0, sizeof(xcrs));
 	if (rc >= 0)
 		rc = call(c, c->vcpu, KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS");
@@ -708,7 +732,7 @@ static int read_back(struct capture *c, bool xsave)
 	if (rc >= 0)
 		rc = read_msrs(c);
 	if (rc >= 0)
-		read_one_regs(c);
+		rc = read_one_regs(c);
 	return rc < 0 ? rc : 0;
 }
 
@@ -774,8 +798,8 @@ static int capture_vcpu(struct capture *c)
 	if (!rc)
 		rc = set_xss(c);
 	if (!rc) {
-		c->buf = calloc(1, c->xsave_size);
-		rc = c->buf ? set_registers(c) : vx_error_set(c->err, -ENOMEM, NULL, "no memory");
+		c->buf = vx_vmm_zalloc(c->pf, c->xsave_size);
+		rc = c->buf ? set_registers(c) : no_memory(c, "the XSAVE buffer");
 	}
 	if (!rc)
 		rc = read_back(c, false);
@@ -797,16 +821,17 @@ static void source(const struct vx_vmm_capture_options *o, struct vx_vmm_bundle 
 int vx_vmm_capture(const struct vx_vmm_capture_options *options, struct vx_vmm_bundle *bundle,
 		   struct vx_error *err)
 {
-	struct capture c = {options, NULL, NULL, err, -1, -1, -1, 0, 0, 0, NULL};
+	struct capture c = {options, NULL, NULL, err, -1, -1, -1, 0, 0, 0, NULL, NULL};
 	int rc;
 
 	if (!options || !options->backend || !options->host || !bundle)
 		return vx_error_set(err, -EINVAL, NULL,
 				    "capture needs a backend and a host profile");
 	c.be = options->backend;
-	c.b = malloc(sizeof(*c.b));
+	c.pf = options->platform ? options->platform : vx_platform_default();
+	c.b = vx_vmm_zalloc(c.pf, sizeof(*c.b));
 	if (!c.b)
-		return vx_error_set(err, -ENOMEM, NULL, "out of memory");
+		return no_memory(&c, "the bundle");
 	vx_vmm_bundle_init(c.b);
 	source(options, c.b);
 	rc = capture_vcpu(&c);
@@ -819,8 +844,8 @@ int vx_vmm_capture(const struct vx_vmm_capture_options *options, struct vx_vmm_b
 		c.be->close(c.be->ctx, c.vm);
 	if (c.sys >= 0)
 		c.be->close(c.be->ctx, c.sys);
-	free(c.buf);
-	free(c.b);
+	vx_vmm_free(c.pf, c.buf);
+	vx_vmm_free(c.pf, c.b);
 	return rc;
 }
 
@@ -828,15 +853,25 @@ int vx_vmm_save_vcpu(const struct vx_kvm_backend *backend, int sys_fd, int vm_fd
 		     const struct vx_profile *host, struct vx_vmm_bundle *bundle,
 		     struct vx_error *err)
 {
-	struct capture c = {NULL, backend, NULL, err, sys_fd, vm_fd, vcpu_fd, 0, 0, 0, NULL};
+	return vx_vmm_save_vcpu_with_platform(backend, sys_fd, vm_fd, vcpu_fd, host, NULL, bundle,
+					      err);
+}
+
+int vx_vmm_save_vcpu_with_platform(const struct vx_kvm_backend *backend, int sys_fd, int vm_fd,
+				   int vcpu_fd, const struct vx_profile *host,
+				   const struct vx_platform *platform, struct vx_vmm_bundle *bundle,
+				   struct vx_error *err)
+{
+	struct capture c = {NULL, backend, NULL, err, sys_fd, vm_fd, vcpu_fd, 0, 0, 0, NULL, NULL};
 	int rc;
 
 	if (!backend || !backend->ioctl || !bundle)
 		return vx_error_set(err, -EINVAL, NULL,
 				    "saving a vCPU needs a backend and a bundle");
-	c.b = malloc(sizeof(*c.b));
+	c.pf = platform ? platform : vx_platform_default();
+	c.b = vx_vmm_zalloc(c.pf, sizeof(*c.b));
 	if (!c.b)
-		return vx_error_set(err, -ENOMEM, NULL, "out of memory");
+		return no_memory(&c, "the bundle");
 	/* The caller's source (origin, id, flavour...) stays; the saved state starts empty. */
 	memcpy(c.b, bundle, sizeof(*c.b));
 	c.b->ncpuid = c.b->nmsrs = c.b->none_regs = c.b->xsave_len = 0;
@@ -848,14 +883,14 @@ int vx_vmm_save_vcpu(const struct vx_kvm_backend *backend, int sys_fd, int vm_fd
 		c.b->profile_by_name = vx_builtin_profile_text(host->name) != NULL;
 	}
 	rc = xsave_size(&c);
-	c.buf = rc ? NULL : calloc(1, c.xsave_size);
+	c.buf = rc ? NULL : vx_vmm_zalloc(c.pf, c.xsave_size);
 	if (!rc && !c.buf)
-		rc = vx_error_set(err, -ENOMEM, NULL, "out of memory");
+		rc = no_memory(&c, "the XSAVE buffer");
 	if (!rc)
 		rc = read_back(&c, true);
 	if (!rc)
 		memcpy(bundle, c.b, sizeof(*c.b));
-	free(c.buf);
-	free(c.b);
+	vx_vmm_free(c.pf, c.buf);
+	vx_vmm_free(c.pf, c.b);
 	return rc;
 }
