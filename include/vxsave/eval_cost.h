@@ -203,6 +203,14 @@ VX_API int vx_eval_cost_parse(struct vx_eval_cost_table *table, const char *text
 VX_API int vx_eval_cost_load(struct vx_eval_cost_table *table, const char *path,
 			     struct vx_error *err);
 /**
+ * vx_eval_cost_load_with_platform() - vx_eval_cost_load() reading the file into text
+ * allocated from @platform (NULL = vx_platform_default()).  A failed allocation is -ENOMEM
+ * naming the path, @table unchanged.
+ */
+VX_API int vx_eval_cost_load_with_platform(struct vx_eval_cost_table *table, const char *path,
+					   const struct vx_platform *platform,
+					   struct vx_error *err);
+/**
  * vx_eval_cost_format() - the table in the override format ("name value unit # origin:
  * source", one line each, after a comment header); vx_eval_cost_parse() reads it back to the
  * same values.  snprintf semantics: returns the length needed.

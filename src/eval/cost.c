@@ -114,7 +114,21 @@ size_t vx_cost_append(char *buf, size_t len, size_t used, const char *fmt, ...)
 	return n > 0 ? (size_t)n : 0;
 }
 
-int vx_cost_read_file(const char *path, char **text, size_t *len, struct vx_error *err)
+/* The text buffer of @used bytes moved into one of @cap bytes from @pf (the platform has no
+ * realloc); NULL with @buf freed when it cannot be allocated. */
+static char *grow_text(const struct vx_platform *pf, char *buf, size_t used, size_t cap)
+{
+	char *bigger = pf->alloc(pf->ctx, cap, 16);
+
+	if (bigger && used)
+		memcpy(bigger, buf, used);
+	if (buf)
+		pf->free(pf->ctx, buf);
+	return bigger;
+}
+
+int vx_cost_read_file(const char *path, const struct vx_platform *pf, char **text, size_t *len,
+		      struct vx_error *err)
 {
 	FILE *f = path ? fopen(path, "rb") : NULL;
 	char *buf = NULL;
@@ -125,14 +139,13 @@ int vx_cost_read_file(const char *path, char **text, size_t *len, struct vx_erro
 				    path ? path : "(null)", path ? strerror(errno) : "no path");
 	for (;;) {
 		if (used + 4096 + 1 > cap) {
-			char *bigger = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!bigger) {
-				free(buf);
+			buf = grow_text(pf, buf, used, cap = cap * 2 + 8192);
+			if (!buf) {
 				fclose(f);
-				return vx_error_set(err, -ENOMEM, NULL, "reading '%s'", path);
+				return vx_error_set(err, -ENOMEM, NULL,
+						    "cannot allocate %zu bytes reading '%s'", cap,
+						    path);
 			}
-			buf = bigger;
 		}
 		size_t n = fread(buf + used, 1, 4096, f);
 
@@ -143,7 +156,7 @@ int vx_cost_read_file(const char *path, char **text, size_t *len, struct vx_erro
 	if (ferror(f)) {
 		int code = errno ? -errno : -EIO;
 
-		free(buf);
+		pf->free(pf->ctx, buf);
 		fclose(f);
 		return vx_error_set(err, code, NULL, "cannot read '%s': %s", path, strerror(-code));
 	}
@@ -152,4 +165,19 @@ int vx_cost_read_file(const char *path, char **text, size_t *len, struct vx_erro
 	*text = buf;
 	*len = used;
 	return 0;
+}
+
+int vx_eval_cost_load_with_platform(struct vx_eval_cost_table *table, const char *path,
+				    const struct vx_platform *platform, struct vx_error *err)
+{
+	const struct vx_platform *pf = platform ? platform : vx_platform_default();
+	char *text = NULL;
+	size_t len = 0;
+	int rc = vx_cost_read_file(path, pf, &text, &len, err);
+
+	if (rc == 0)
+		rc = vx_eval_cost_parse(table, text, len, err);
+	if (text)
+		pf->free(pf->ctx, text);
+	return rc;
 }

@@ -31,7 +31,9 @@ size_t vx_cost_append(char *buf, size_t len, size_t used, const char *fmt, ...)
 #endif
     ;
 
-/* The whole file at @path, NUL-terminated, in malloc'd *@text; -errno naming the path. */
-int vx_cost_read_file(const char *path, char **text, size_t *len, struct vx_error *err);
+/* The whole file at @path, NUL-terminated, in *@text allocated from @pf (free it there);
+ * -errno naming the path. */
+int vx_cost_read_file(const char *path, const struct vx_platform *pf, char **text, size_t *len,
+		      struct vx_error *err);
 
 #endif

@@ -385,14 +385,7 @@ int vx_eval_cost_parse(struct vx_eval_cost_table *table, const char *text, size_
 
 int vx_eval_cost_load(struct vx_eval_cost_table *table, const char *path, struct vx_error *err)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int rc = vx_cost_read_file(path, &text, &len, err);
-
-	if (rc == 0)
-		rc = vx_eval_cost_parse(table, text, len, err);
-	free(text);
-	return rc;
+	return vx_eval_cost_load_with_platform(table, path, NULL, err);
 }
 
 /* The shortest "%.*g" of @v that reads back as @v. */

@@ -1341,6 +1341,75 @@ static void up_parse(struct env *e, const char *profile)
 	up_out(e, sizeof(struct vx_vmm_blob));
 }
 
+/* Capture on the drop-in /dev/kvm (its own allocations from the same platform, so an ioctl's
+ * ENOMEM is walked too; KVM_SET_CPUID2's failed guest fpstate growth is EFAULT, as in the
+ * kvm walks): /dev/kvm open, the guest permission granted and locked by a vCPU
+ * made and closed before (kvm.md §2.6: the first KVM_CREATE_VCPU locks it, for good), the
+ * bundle to fill. */
+static void up_capture(struct env *e, const char *profile)
+{
+	up_dev_vcpu(e, profile);
+	assert_int_equal(vx_kvm_close(e->dev, e->vcpu_fd), 0);
+	assert_int_equal(vx_kvm_close(e->dev, e->vm_fd), 0);
+	e->vcpu = NULL;
+	up_out(e, sizeof(struct vx_vmm_bundle));
+}
+
+static int capture(struct env *e, enum vx_vmm_set_by set_by, struct vx_error *err)
+{
+	struct vx_vmm_capture_options o;
+	struct vx_kvm_backend be;
+
+	vx_kvm_backend_model(&be, e->dev);
+	vx_vmm_capture_options_init(&o);
+	o.backend = &be;
+	o.arch_prctl = dev_prctl;
+	o.prctl_ctx = e->dev;
+	o.host = &e->profile;
+	o.host_by_name = true;
+	o.flavour = VX_KVM_VMX;
+	o.design = (int)e->design;
+	o.guest_perm_amx = true;
+	o.seed = 7;
+	o.set_by = set_by;
+	o.model = e->dev;
+	o.platform = &e->fp.platform;
+	return vx_vmm_capture(&o, e->out, err);
+}
+
+static int call_capture(struct env *e, struct vx_error *err)
+{
+	return capture(e, VX_VMM_SET_BY_KVM_SET_XSAVE, err);
+}
+
+/* The guest must have set the registers: a KVM_SET_XSAVE fallback would be another bundle. */
+static int call_capture_guest(struct env *e, struct vx_error *err)
+{
+	int rc = capture(e, VX_VMM_SET_BY_GUEST, err);
+	const struct vx_vmm_bundle *b = e->out;
+
+	if (rc == 0 && strcmp(b->registers_set_by, VX_VMM_SET_BY_GUEST_NAME) != 0)
+		fail_msg("capture (guest): set by %s: %s", b->registers_set_by, b->registers_note);
+	return rc;
+}
+
+/* A model vCPU with the supported CPUID (AMX permitted): the bundle keeps its source fields. */
+static void up_save_vcpu(struct env *e, const char *profile)
+{
+	up_dev_cpuid(e, profile);
+	up_out(e, sizeof(struct vx_vmm_bundle));
+	vx_vmm_bundle_init(e->out);
+}
+
+static int call_save_vcpu(struct env *e, struct vx_error *err)
+{
+	struct vx_kvm_backend be;
+
+	vx_kvm_backend_model(&be, e->dev);
+	return vx_vmm_save_vcpu_with_platform(&be, e->sys_fd, e->vm_fd, e->vcpu_fd, &e->profile,
+					      &e->fp.platform, e->out, err);
+}
+
 static const struct walk vmm_walks[] = {
     {"vmm blob parse", "sapphire-rapids", up_parse, call_blob_parse, {-ENOMEM}},
     {"vmm decode", "sapphire-rapids", up_blob_out, call_decode, {-ENOMEM}},
@@ -1355,6 +1424,13 @@ static const struct walk vmm_walks[] = {
     {"vmm compat fix", "sapphire-rapids", up_fix, call_fix, {-ENOMEM}},
     {"vmm compat (AMX on zen4)", "sapphire-rapids", up_compat_amx, call_compat_zen4, {-ENOMEM}},
     {"vmm baseline (2 hosts)", "sapphire-rapids", up_baseline, call_baseline, {-ENOMEM}},
+    {"vmm capture (KVM_SET_XSAVE)",
+     "sapphire-rapids",
+     up_capture,
+     call_capture,
+     {-ENOMEM, -EFAULT}},
+    {"vmm capture (guest)", "sapphire-rapids", up_capture, call_capture_guest, {-ENOMEM, -EFAULT}},
+    {"vmm save vCPU", "sapphire-rapids", up_save_vcpu, call_save_vcpu, {-ENOMEM}},
 };
 
 static void vmm_entry_points(void **state)
@@ -1396,6 +1472,57 @@ static void calibrate(void **state)
 		return;
 	}
 	walk(&w, VX_KVM_CET_GUEST_ONLY);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* The cost file: the table must stay as it was                                                 */
+
+static char cost_path[] = "/tmp/vxsave-alloc-cost-XXXXXX";
+
+static int call_cost_load(struct env *e, struct vx_error *err)
+{
+	return vx_eval_cost_load_with_platform(e->out, cost_path, &e->fp.platform, err);
+}
+
+/* @text as the cost file; walked with a fresh table. */
+static unsigned cost_walk(const char *name, const char *text, size_t len)
+{
+	const struct walk w = {name, "sapphire-rapids", up_calibrate, call_cost_load, {-ENOMEM}};
+	int fd = open(cost_path, O_WRONLY | O_TRUNC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return walk(&w, VX_KVM_CET_GUEST_ONLY);
+}
+
+static void cost_load(void **state)
+{
+	static const char small[] = "rdmsr 120 cycles # box A\nclock 2 GHz\n";
+	char big[6000];
+	struct vx_eval_cost_table t;
+	struct vx_error err = VX_ERROR_INIT;
+	unsigned n;
+	int fd = mkstemp(cost_path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	n = cost_walk("cost load (2 lines)", small, sizeof(small) - 1);
+	/* Past the first 8 KiB buffer's room for another 4 KiB read: the text grows (cost.c). */
+	memset(big, '#', sizeof(big));
+	for (size_t i = 79; i < sizeof(big); i += 80)
+		big[i] = '\n';
+	memcpy(big, small, sizeof(small) - 1);
+	if (!sites_only)
+		assert_true(cost_walk("cost load (6000 bytes)", big, sizeof(big)) > n);
+	/* What the walks loaded (hand-computed: 120 cycles at 2 GHz = 60 ns). */
+	vx_eval_cost_table_init(&t);
+	ft_check(vx_eval_cost_load(&t, cost_path, &err), &err, "cost load");
+	assert_int_equal(t.entry[VX_COST_RDMSR].origin, VX_COST_OVERRIDE);
+	assert_true(vx_eval_cost_ns(&t, VX_COST_RDMSR) > 59.99 &&
+		    vx_eval_cost_ns(&t, VX_COST_RDMSR) < 60.01);
+	unlink(cost_path);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -1446,6 +1573,7 @@ int main(void)
 	    cmocka_unit_test(fpu_entry_points), cmocka_unit_test(kvm_entry_points),
 	    cmocka_unit_test(eval_setup),	cmocka_unit_test(dev_entry_points),
 	    cmocka_unit_test(vmm_entry_points), cmocka_unit_test(calibrate),
+	    cmocka_unit_test(cost_load),
 	};
 	int rc;
 
