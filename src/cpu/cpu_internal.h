@@ -97,6 +97,19 @@ struct compact_layout {
 
 #define LAYOUT_CACHE_SLOTS 4
 
+/*
+ * XRSTOR*'s copies of components >= 2 for one (format, mask): the runs of components that lie
+ * back to back both in the area and in the processor's storage (xrstor.c).  Offsets depend
+ * only on the format (§2.3/§2.4) and the facts, fixed for the processor's lifetime, so the
+ * last plan is reused while the key repeats; all zeros (format 0, mask 0, no run) is valid.
+ */
+struct restore_runs {
+	uint64_t format; /* XCOMP_BV[62:0], or VX_BIT(63) for the standard form */
+	uint64_t mask;	 /* the components loaded */
+	unsigned count;
+	uint32_t area[VX_COMP_LIMIT], store[VX_COMP_LIMIT], len[VX_COMP_LIMIT];
+};
+
 struct vx_cpu {
 	struct vx_platform platform;
 	struct vx_profile profile;
@@ -106,6 +119,7 @@ struct vx_cpu {
 	struct cpu_state state;
 	struct compact_layout layouts[LAYOUT_CACHE_SLOTS];
 	unsigned next_layout_slot;
+	struct restore_runs restore_runs; /* xrstor.c's last copy plan */
 	size_t bytes_size;
 	uint8_t *bytes; /* points into the same allocation, 64-byte aligned */
 };

@@ -27,6 +27,8 @@ struct restore_plan {
 	bool load_mxcsr; /* MXCSR is read from area+24 */
 	bool init_mxcsr; /* MXCSR ← 0x1F80 */
 	const struct compact_layout *layout;
+	uint64_t value_known; /* CET_U/CET_S/PASID whose zero test the value check made */
+	uint64_t value_zero;  /* ...and found all zero (§2.5: then the component is initial) */
 };
 
 /* @n is a constant multiple of 8 at every call, so the loop unrolls into a few loads. */
@@ -200,9 +202,79 @@ static int check_mxcsr(const struct vx_cpu *cpu, const uint8_t *area, const char
 	return 0;
 }
 
-/* §5.6/§7.10: XRSTORS checks CET and PASID values as WRMSR would. */
-static int check_supervisor_values(const struct vx_cpu *cpu, const struct restore_plan *p,
-				   const uint8_t *area, struct vx_event *event)
+/* §7.2: an SSP WRMSR accepts: canonical for the linear-address width, bits 1:0 = 0. */
+static inline bool ssp_valid(const struct vx_cpu *cpu, uint64_t value)
+{
+	return !(value & 3u) && cpu_canonical_in(cpu->facts.linear_address_bits, value);
+}
+
+/* §2.5: @value (the component's qwords ORed) is its whole image: note if it is all zero. */
+static inline void note_value(const struct vx_cpu *cpu, struct restore_plan *p, unsigned i,
+			      uint64_t value, uint32_t bytes)
+{
+	if (cpu->facts.size[i] != bytes || cpu->facts.store_size[i] != bytes)
+		return;
+	p->value_known |= VX_BIT(i);
+	if (!value)
+		p->value_zero |= VX_BIT(i);
+}
+
+/* CET_U (§2.5: IA32_U_CET, IA32_PL3_SSP) would pass WRMSR's checks (§7.2). */
+static bool cet_u_valid(const struct vx_cpu *cpu, struct restore_plan *p, const uint8_t *area)
+{
+	const uint8_t *u = area + component_offset(cpu, p, VX_COMP_CET_U);
+	uint64_t ctl = load_le64(u + U_CET_OFFSET), ssp = load_le64(u + PL3_SSP_OFFSET);
+
+	note_value(cpu, p, VX_COMP_CET_U, ctl | ssp, 16);
+	/* §7.2: U_CET = 0 passes every control check; another value gets them all. */
+	return ssp_valid(cpu, ssp) &&
+	       (!ctl || !msr_check_cet_control(cpu, VX_MSR_IA32_U_CET, ctl, NULL));
+}
+
+/* CET_S (§2.5: IA32_PL0-2_SSP) would pass WRMSR's checks (§7.2). */
+static bool cet_s_valid(const struct vx_cpu *cpu, struct restore_plan *p, const uint8_t *area)
+{
+	const uint8_t *s = area + component_offset(cpu, p, VX_COMP_CET_S);
+	uint64_t pl0 = load_le64(s), pl1 = load_le64(s + 8), pl2 = load_le64(s + 16);
+
+	note_value(cpu, p, VX_COMP_CET_S, pl0 | pl1 | pl2, 24);
+	return ssp_valid(cpu, pl0) && ssp_valid(cpu, pl1) && ssp_valid(cpu, pl2);
+}
+
+/* IA32_PASID would pass WRMSR's check (SDM Vol.4). */
+static bool pasid_valid(const struct vx_cpu *cpu, struct restore_plan *p, const uint8_t *area)
+{
+	uint64_t value = load_le64(area + component_offset(cpu, p, VX_COMP_PASID));
+
+	note_value(cpu, p, VX_COMP_PASID, value, 8);
+	return !msr_check_pasid(cpu, value, NULL);
+}
+
+/*
+ * Every CET/PASID value of the image passes, tested with plain compares and no event (the
+ * usual case); the zero tests come free for update_tracking().  Only the loaded components
+ * (XSTATE_BV bit set) are looked at.
+ */
+static bool supervisor_values_valid(const struct vx_cpu *cpu, struct restore_plan *p,
+				    const uint8_t *area)
+{
+	bool ok = true;
+
+	if (p->to_restore & VX_BIT(VX_COMP_CET_U))
+		ok &= cet_u_valid(cpu, p, area);
+	if (p->to_restore & VX_BIT(VX_COMP_CET_S))
+		ok &= cet_s_valid(cpu, p, area);
+	if (p->to_restore & VX_BIT(VX_COMP_PASID))
+		ok &= pasid_valid(cpu, p, area);
+	return ok;
+}
+
+/*
+ * §5.6/§7.10: XRSTORS checks CET and PASID values as WRMSR would.  A value that fails the
+ * quick test above is checked again here, field by field in WRMSR's order, for the exact fault.
+ */
+static int supervisor_value_fault(const struct vx_cpu *cpu, const struct restore_plan *p,
+				  const uint8_t *area, struct vx_event *event)
 {
 	if (p->to_restore & VX_BIT(VX_COMP_CET_U)) {
 		uint32_t u = component_offset(cpu, p, VX_COMP_CET_U);
@@ -229,6 +301,14 @@ static int check_supervisor_values(const struct vx_cpu *cpu, const struct restor
 			return image_fault(event, pasid);
 	}
 	return 0;
+}
+
+static int check_supervisor_values(const struct vx_cpu *cpu, struct restore_plan *p,
+				   const uint8_t *area, struct vx_event *event)
+{
+	if (supervisor_values_valid(cpu, p, area))
+		return 0;
+	return supervisor_value_fault(cpu, p, area, event);
 }
 
 static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, const uint8_t *area,
@@ -258,14 +338,32 @@ static void restore_legacy(struct vx_cpu *cpu, const struct restore_plan *p, con
 }
 
 /*
- * Load components >= 2 of @mask (whole: 64-bit mode, §2.2) from @area at @offset[i].
- * Components back to back both in the area and in the cpu's storage go in one memcpy.
+ * A run of components: one to four qwords (PKRU, PASID, CET_U, CET_S: §2.5) as plain 8-byte
+ * moves - XRSTORS's supervisor components split the copy into such short runs, and a C-library
+ * call per run cost more than the bytes (docs/cpu-model.md "Speed").
  */
-static void copy_components_in(struct vx_cpu *cpu, const uint8_t *area, const uint32_t *offset,
-			       uint64_t mask)
+static inline void copy_run(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	if (len > 32 || (len & 7u)) {
+		memcpy(dst, src, len);
+		return;
+	}
+	store_le64(dst, load_le64(src));
+	if (len > 8)
+		store_le64(dst + 8, load_le64(src + 8));
+	if (len > 16)
+		store_le64(dst + 16, load_le64(src + 16));
+	if (len > 24)
+		store_le64(dst + 24, load_le64(src + 24));
+}
+
+/* The runs of components >= 2 of @mask at area offsets @offset[i] (struct restore_runs). */
+static void plan_runs(const struct vx_cpu *cpu, const uint32_t *offset, uint64_t mask,
+		      struct restore_runs *r)
 {
 	const struct cpu_facts *f = &cpu->facts;
 
+	r->count = 0;
 	while (mask) {
 		unsigned i = low_bit(mask);
 		uint32_t at = offset[i], to = f->store_offset[i], len = f->size[i];
@@ -276,8 +374,31 @@ static void copy_components_in(struct vx_cpu *cpu, const uint8_t *area, const ui
 			len += f->size[low_bit(mask)];
 			mask &= mask - 1;
 		}
-		memcpy(cpu->bytes + to, area + at, len);
+		r->area[r->count] = at;
+		r->store[r->count] = to;
+		r->len[r->count++] = len;
 	}
+}
+
+/*
+ * Load components >= 2 of @mask (whole: 64-bit mode, §2.2) from @area, each run of
+ * components back to back in both places in one copy; the runs are planned again only when
+ * the format or the mask changes (a context switch repeats them).
+ */
+static void copy_components_in(struct vx_cpu *cpu, const struct restore_plan *p,
+			       const uint8_t *area, uint64_t mask)
+{
+	struct restore_runs *r = &cpu->restore_runs;
+	uint64_t format = p->compacted ? p->format : VX_XCOMP_BV_COMPACTED;
+
+	if (r->format != format || r->mask != mask) {
+		plan_runs(cpu, p->compacted ? p->layout->offset : cpu->facts.standard_offset, mask,
+			  r);
+		r->format = format;
+		r->mask = mask;
+	}
+	for (unsigned k = 0; k < r->count; k++)
+		copy_run(cpu->bytes + r->store[k], area + r->area[k], r->len[k]);
 }
 
 static void restore_components(struct vx_cpu *cpu, const struct restore_plan *p,
@@ -293,8 +414,7 @@ static void restore_components(struct vx_cpu *cpu, const struct restore_plan *p,
 	uint64_t init = p->to_init & cpu->facts.stored & cpu->state.xinuse;
 
 	if (cpu_in_64bit_mode(cpu)) {
-		copy_components_in(
-		    cpu, area, p->compacted ? p->layout->offset : cpu->facts.standard_offset, load);
+		copy_components_in(cpu, p, area, load);
 		load = 0;
 	}
 	for (; load; load &= load - 1) {
@@ -339,7 +459,8 @@ static void update_tracking(struct vx_cpu *cpu, const struct restore_plan *p, ui
 	for (; tracked; tracked &= tracked - 1) {
 		unsigned i = low_bit(tracked);
 
-		if (state_component_is_init(cpu, i))
+		if ((p->value_known & VX_BIT(i)) ? (p->value_zero & VX_BIT(i)) != 0
+						 : state_component_is_init(cpu, i))
 			cpu->state.xinuse &= ~VX_BIT(i);
 		else
 			cpu->state.xinuse |= VX_BIT(i);
@@ -372,6 +493,8 @@ static int plan_restore(struct vx_cpu *cpu, const struct insn_args *args, const 
 	uint64_t untouched = mode_untouched_components(cpu);
 
 	p->layout = NULL; /* every other field is set below */
+	p->value_known = 0;
+	p->value_zero = 0;
 	p->xrstors = args->desc->kind == INSN_XRSTORS;
 	/* §5.5: RFBM = XCR0 & EDX:EAX; §5.6: XRSTORS uses XCR0 | IA32_XSS. */
 	p->enabled = p->xrstors ? (cpu->state.xcr0 | cpu->state.xss) : cpu->state.xcr0;
