@@ -90,13 +90,18 @@ static void set_cpuid(struct fixture *f)
 static void set_state(struct fixture *f)
 {
 	struct kvm_xcrs xcrs = {.nr_xcrs = 1, .xcrs = {{.xcr = 0, .value = 0x7}}};
-	struct {
+	/* Room for one entry after the header (no flexible-array struct inside a struct). */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} msrs = {{.nmsrs = 1}, {{.index = U_CET, .data = U_CET_EN}}};
+		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} msrs;
 	uint8_t *x = calloc(1, 4096);
 
 	assert_non_null(x);
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.hdr.entries[0].index = U_CET;
+	msrs.hdr.entries[0].data = U_CET_EN;
 	must(f->model.ioctl(f->model.ctx, f->vcpu, KVM_SET_XCRS, &xcrs), "KVM_SET_XCRS");
 	assert_int_equal(f->model.ioctl(f->model.ctx, f->vcpu, KVM_SET_MSRS, &msrs), 1);
 	must(f->model.ioctl(f->model.ctx, f->vcpu, KVM_GET_XSAVE, x), "KVM_GET_XSAVE");
