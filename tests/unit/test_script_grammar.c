@@ -22,7 +22,12 @@
 #include <vxsave/vxsave.h>
 
 #include "cpu_script_internal.h"
+#include "fpu_script.h"
+#include "kvm_script.h"
 #include "script_grammar.h"
+
+/* The CLI's name in messages (tools/vxsave/main.c, which is not linked here). */
+const char cli_program_name[] = "vxsave";
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -469,7 +474,7 @@ static void test_run(void **state)
 	sg_program_clear(&p.program);
 }
 
-/* Two tables may not both own a statement. */
+/* Two tables may not both own a statement; one table's rows may share a phrase (its forms). */
 static void test_tables_collide(void **state)
 {
 	struct vx_error err = VX_ERROR_INIT;
@@ -478,8 +483,24 @@ static void test_tables_collide(void **state)
 
 	(void)state;
 	assert_int_equal(sg_program_add(&program, &t_table, &context, &err), 0);
-	assert_int_equal(sg_program_add(&program, &t_table, &context, &err), -EEXIST);
+	assert_int_equal(sg_program_check(&program, &err), 0);
+	assert_int_equal(sg_program_add(&program, &t_table, &context, &err), 0);
+	assert_int_equal(sg_program_check(&program, &err), -EEXIST);
 	assert_non_null(strstr(err.reason, "statement 'num' of table 't' is already defined"));
+}
+
+/* The CLI's own tables (`vxsave kvm SCRIPT` registers all three): no phrase in two of them. */
+static void test_cli_tables_unique(void **state)
+{
+	const struct sg_table *tables[] = {&cs_table, &fpu_script_table, &kvm_script_table};
+	struct vx_error err = VX_ERROR_INIT;
+	struct sg_program program = {0};
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(sg_program_add(&program, tables[i], NULL, &err), 0);
+	if (sg_program_check(&program, &err) != 0)
+		fail_msg("%s", err.reason);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -598,6 +619,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals),	 cmocka_unit_test(test_acceptances),
 	    cmocka_unit_test(test_typed_kinds),	 cmocka_unit_test(test_tokenizing),
 	    cmocka_unit_test(test_run),		 cmocka_unit_test(test_tables_collide),
+	    cmocka_unit_test(test_cli_tables_unique),
 	    cmocka_unit_test(test_mixed_tables), cmocka_unit_test(test_cpu_table_documented),
 	};
 

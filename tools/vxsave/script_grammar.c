@@ -113,28 +113,39 @@ static unsigned phrase_match(const char *phrase, char *const *words, unsigned co
 	return n;
 }
 
-static bool same_phrase_elsewhere(const struct sg_program *program, const struct sg_row *row)
-{
-	for (unsigned t = 0; t < program->table_count; t++)
-		for (unsigned i = 0; i < program->tables[t]->count; i++)
-			if (strcasecmp(program->tables[t]->rows[i].phrase, row->phrase) == 0)
-				return true;
-	return false;
-}
-
 int sg_program_add(struct sg_program *program, const struct sg_table *table, void *context,
 		   struct vx_error *err)
 {
 	if (program->table_count >= SG_TABLES_MAX)
 		return vx_error_set(err, -E2BIG, NULL, "too many statement tables (at most %u)",
 				    SG_TABLES_MAX);
-	for (unsigned i = 0; i < table->count; i++)
-		if (same_phrase_elsewhere(program, &table->rows[i]))
-			return vx_error_set(err, -EEXIST, NULL,
-					    "statement '%s' of table '%s' is already defined",
-					    table->rows[i].phrase, table->name);
 	program->tables[program->table_count] = table;
 	program->contexts[program->table_count++] = context;
+	return 0;
+}
+
+/* Does a table before @table have @row's phrase?  (Rows of one table may share a phrase: they
+ * are its forms with other arguments.) */
+static bool phrase_taken(const struct sg_program *program, unsigned table, unsigned row)
+{
+	const char *phrase = program->tables[table]->rows[row].phrase;
+
+	for (unsigned t = 0; t < table; t++)
+		for (unsigned i = 0; i < program->tables[t]->count; i++)
+			if (strcasecmp(program->tables[t]->rows[i].phrase, phrase) == 0)
+				return true;
+	return false;
+}
+
+int sg_program_check(const struct sg_program *program, struct vx_error *err)
+{
+	for (unsigned t = 0; t < program->table_count; t++)
+		for (unsigned i = 0; i < program->tables[t]->count; i++)
+			if (phrase_taken(program, t, i))
+				return vx_error_set(err, -EEXIST, NULL,
+						    "statement '%s' of table '%s' is already defined",
+						    program->tables[t]->rows[i].phrase,
+						    program->tables[t]->name);
 	return 0;
 }
 
