@@ -60,6 +60,13 @@ struct vx_kvm_dev;
  *            ioctl buffers, the guest program) and what its fpu system is booted with; NULL =
  *            vx_platform_default().  Every allocation failure is -ENOMEM with a reason
  *            (vx_kvm_dev_last_error() for a call, errno ENOMEM) and changes nothing.
+ * @system:   an fpu system already booted (vx_fpu_system_create()) to build the machine on
+ *            instead of booting one: its profile is the host (@profile and @host_profile are
+ *            not read) and its CET design must be @design's (vx_kvm_cet_design_fpu()), else
+ *            -EINVAL.  Not copied: it must outlive the context; being immutable it may be
+ *            shared by any number of contexts on any threads (common.h).  For programs that
+ *            create many contexts on one host (fuzz_kvm_ioctl: a third of each input's time
+ *            was the boot).
  */
 struct vx_kvm_dev_options {
 	const char *profile;
@@ -71,6 +78,7 @@ struct vx_kvm_dev_options {
 	const char *guest;
 	const struct vx_profile *host_profile;
 	const struct vx_platform *platform;
+	const struct vx_fpu_system *system;
 };
 
 /** Defaults: live host, guest-only, detect the flavour, 2 CPUs, no safe_copy, default platform. */

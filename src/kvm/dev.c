@@ -147,6 +147,12 @@ static int load_profile(struct vx_kvm_dev *dev, struct vx_error *err)
 	size_t len = 0;
 	int rc;
 
+	/* A booted system's host (kvm_ioctl.h @system). */
+	if (dev->opts.system) {
+		dev->profile = *vx_fpu_system_profile(dev->opts.system);
+		snprintf(dev->profile_name, sizeof(dev->profile_name), "%s", dev->profile.name);
+		return 0;
+	}
 	/* A profile the caller parsed: copied, no pointer kept past creation. */
 	if (dev->opts.host_profile) {
 		dev->profile = *dev->opts.host_profile;
@@ -207,16 +213,37 @@ static void module_options(const struct vx_kvm_dev *dev, struct vx_kvm_options *
 		ko->ignore_msrs = sysfs_ignore_msrs(dev->opts.sysfs_module);
 }
 
-static int boot(struct vx_kvm_dev *dev, struct vx_error *err)
+/* The fpu system the machine is built on: the caller's (kvm_ioctl.h @system), which must be
+ * the one @design boots, or one booted here on the profile. */
+static int host_system(struct vx_kvm_dev *dev, enum vx_kvm_cet_design design,
+		       struct vx_error *err)
 {
 	struct vx_fpu_config config = VX_FPU_CONFIG_INIT;
+	int rc;
+
+	config.cet_design = vx_kvm_cet_design_fpu(design);
+	config.platform = dev->pf;
+	if (!dev->opts.system) {
+		rc = vx_fpu_system_create(&dev->profile, &config, &dev->own_sys, err);
+		dev->sys = dev->own_sys;
+		return rc;
+	}
+	if (vx_fpu_system_config(dev->opts.system)->cet_design != config.cet_design)
+		return vx_error_set(
+		    err, -EINVAL, "kvm_ioctl.h", "the fpu system was booted for %s; design %s needs %s",
+		    vx_fpu_cet_design_name(vx_fpu_system_config(dev->opts.system)->cet_design),
+		    vx_kvm_cet_design_name(design), vx_fpu_cet_design_name(config.cet_design));
+	dev->sys = dev->opts.system;
+	return 0;
+}
+
+static int boot(struct vx_kvm_dev *dev, struct vx_error *err)
+{
 	struct vx_kvm_options ko;
 	int rc;
 
 	module_options(dev, &ko);
-	config.cet_design = vx_kvm_cet_design_fpu(ko.design);
-	config.platform = dev->pf;
-	rc = vx_fpu_system_create(&dev->profile, &config, &dev->sys, err);
+	rc = host_system(dev, ko.design, err);
 	if (!rc)
 		rc = vx_fpu_machine_create(dev->sys, dev->opts.ncpus, &dev->machine, err);
 	if (!rc)
@@ -288,7 +315,7 @@ void vx_kvm_dev_destroy(struct vx_kvm_dev *dev)
 	vx_dev_free(dev, dev->guest);
 	vx_kvm_destroy(dev->kvm);
 	vx_fpu_machine_destroy(dev->machine);
-	vx_fpu_system_destroy(dev->sys);
+	vx_fpu_system_destroy(dev->own_sys);
 	pthread_mutex_destroy(&dev->lock);
 	dev->pf->free(dev->pf->ctx, dev);
 }

@@ -55,7 +55,8 @@ struct vx_kvm_dev {
 	const struct vx_platform *pf; /* opts.platform, or the default: every allocation */
 	char profile_name[64];
 	struct vx_profile profile;
-	struct vx_fpu_system *sys;
+	const struct vx_fpu_system *sys; /* opts.system, or own_sys */
+	struct vx_fpu_system *own_sys;	 /* booted by the context, destroyed with it */
 	struct vx_fpu_machine *machine;
 	struct vx_fpu_task *task;
 	struct vx_kvm *kvm;

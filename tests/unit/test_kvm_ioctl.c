@@ -634,6 +634,59 @@ static void host_profile_is_copied(void **state)
 	vx_kvm_dev_destroy(by_name);
 }
 
+/* Contexts built on a caller's booted fpu system (kvm_ioctl.h @system) answer as one that booted
+ * its own on the same profile, live on after each other's end, and a system booted for another
+ * CET design is refused with -EINVAL naming both designs. */
+static void shared_system(void **state)
+{
+	static union cpuid_buf a, b;
+	struct vx_kvm_dev *by_name = dev_up("zen4", VX_KVM_SVM, VX_KVM_CET_KVM_EAGER);
+	struct vx_fpu_config config = VX_FPU_CONFIG_INIT;
+	struct vx_kvm_dev_options o;
+	struct vx_error err = VX_ERROR_INIT;
+	struct vx_kvm_dev *dev[2] = {NULL, NULL}, *wrong = NULL;
+	struct vx_fpu_system *sys = NULL;
+	struct vx_profile p;
+	int sa, vm[2], vcpu;
+
+	(void)state;
+	assert_int_equal(vx_profile_builtin(&p, "zen4", &err), 0);
+	config.cet_design = vx_kvm_cet_design_fpu(VX_KVM_CET_KVM_EAGER);
+	assert_int_equal(vx_fpu_system_create(&p, &config, &sys, &err), 0);
+	vx_kvm_dev_options_init(&o);
+	o.profile = "sapphire-rapids"; /* not read: the system's profile is the host */
+	o.system = sys;
+	o.flavour = VX_KVM_SVM;
+	o.design = VX_KVM_CET_KVM_EAGER;
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(vx_kvm_dev_create(&o, &dev[i], &err), 0);
+		assert_string_equal(vx_kvm_dev_profile_name(dev[i]), "zen4");
+		vm[i] = kio(dev[i], vx_kvm_dev_open(dev[i], O_RDWR), KVM_CREATE_VM, 0);
+		assert_true(vm[i] >= 0);
+	}
+	sa = vx_kvm_dev_open(by_name, O_RDWR);
+	a.hdr.nent = b.hdr.nent = 256;
+	assert_int_equal(kio(by_name, sa, KVM_GET_SUPPORTED_CPUID, &a), 0);
+	assert_int_equal(kio(dev[1], vx_kvm_dev_open(dev[1], O_RDWR), KVM_GET_SUPPORTED_CPUID, &b),
+			 0);
+	assert_memory_equal(&a, &b, sizeof(a.hdr) + a.nent * sizeof(a.e[0]));
+	assert_int_equal(kio(dev[1], vm[1], KVM_CHECK_EXTENSION, (void *)KVM_CAP_XSAVE2),
+			 kio(by_name, kio(by_name, sa, KVM_CREATE_VM, 0), KVM_CHECK_EXTENSION,
+			     (void *)KVM_CAP_XSAVE2));
+	vx_kvm_dev_destroy(dev[0]);
+	vcpu = kio(dev[1], vm[1], KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	assert_int_equal(kio(dev[1], vcpu, KVM_SET_CPUID2, &b), 0);
+	o.design = VX_KVM_CET_GUEST_ONLY;
+	assert_int_equal(vx_kvm_dev_create(&o, &wrong, &err), -EINVAL);
+	assert_null(wrong);
+	assert_non_null(strstr(err.reason, vx_kvm_cet_design_name(VX_KVM_CET_GUEST_ONLY)));
+	assert_non_null(strstr(err.reason, vx_fpu_cet_design_name(config.cet_design)));
+	vx_kvm_dev_destroy(dev[1]);
+	vx_kvm_dev_destroy(by_name);
+	vx_fpu_system_destroy(sys);
+}
+
 /* ioctl @req with @arg at an aligned address and with a copy of its first @in bytes at an odd
  * one: the same result and the same first @out bytes afterwards. */
 static void same_at_odd(struct vx_kvm_dev *dev, int fd, unsigned long req, void *arg, size_t in,
@@ -717,6 +770,7 @@ int main(void)
 	    cmocka_unit_test(pvm_sparse),
 	    cmocka_unit_test(any_alignment),
 	    cmocka_unit_test(host_profile_is_copied),
+	    cmocka_unit_test(shared_system),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
