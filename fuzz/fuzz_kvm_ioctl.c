@@ -3,7 +3,7 @@
  * libFuzzer target: the drop-in /dev/kvm (kvm_ioctl.h) taking arbitrary requests and argument
  * bytes, as it does from programs it did not write.  Every input gets a fresh model context
  * (vx_kvm_dev on a built-in profile; never the real /dev/kvm), built on an fpu system booted once
- * per profile and design (fz_system(): immutable, so shared), and runs up to FZ_CALLS_MAX calls:
+ * per profile and design (fz_system(); immutable, so shared), and runs up to FZ_CALLS_MAX calls:
  * ioctls on its system, VM and vCPU descriptors (and on descriptors it does not own), open,
  * close, arch_prctl and the mmap check.  Arguments point into a fuzzer-owned arena (64 KiB
  * followed by an inaccessible guard page), either at its start or ending exactly at the guard,
@@ -220,7 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(s.arena, 0, FZ_ARENA_SIZE);
 	vx_kvm_dev_options_init(&o);
 	o.design = d % VX_KVM_CET_DESIGN_COUNT;
-	o.system = fz_system(p, vx_kvm_cet_design_fpu(o.design));
+	o.system = fz_system(&(struct fz_host){p % vx_builtin_profile_count(), o.design, -1});
 	o.flavour = (d >> 6) == 3 ? -1 : d >> 6;
 	o.sysfs_module = "/nonexistent"; /* never the real module's parameters */
 	o.safe_copy = true;

@@ -104,26 +104,6 @@ static inline const struct vx_profile *fz_profile(unsigned index)
 	return &cache[index];
 }
 
-/* An fpu system booted on built-in profile @index (as fz_profile()) for @design, booted on
- * first use and kept: systems are immutable after boot (common.h), so inputs share them
- * (kvm_ioctl.h @system) instead of each booting its own. */
-static inline const struct vx_fpu_system *fz_system(unsigned index, enum vx_fpu_cet_design design)
-{
-	static struct vx_fpu_system *cache[FZ_PROFILES_MAX][VX_FPU_CET_DESIGN_COUNT];
-	const struct vx_profile *profile = fz_profile(index);
-	struct vx_fpu_config config = VX_FPU_CONFIG_INIT;
-	struct vx_fpu_system **slot;
-	struct vx_error err = VX_ERROR_INIT;
-
-	index %= vx_builtin_profile_count() < FZ_PROFILES_MAX ? vx_builtin_profile_count()
-							       : FZ_PROFILES_MAX;
-	slot = &cache[index][(unsigned)design % VX_FPU_CET_DESIGN_COUNT];
-	config.cet_design = design;
-	if (!*slot && vx_fpu_system_create(profile, &config, slot, &err) != 0)
-		fz_fail("fpu system on %s: %s", profile->name, err.reason);
-	return *slot;
-}
-
 /* The index of built-in profile @name (@len bytes), or -1. */
 static inline int fz_profile_find(const char *name, size_t len)
 {
