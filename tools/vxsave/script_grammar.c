@@ -113,12 +113,43 @@ static unsigned phrase_match(const char *phrase, char *const *words, unsigned co
 	return n;
 }
 
+/* The bucket of sg_program.by_initial a phrase or word starting with @c is in. */
+static unsigned initial(char c)
+{
+	unsigned lower = (unsigned)tolower((unsigned char)c) - 'a';
+
+	return lower < 26 ? lower : 26;
+}
+
+/* sg_program.by_initial again over every table (a counting sort: stable, so each bucket keeps
+ * table then row order, which find_rows() relies on). */
+static void index_rows(struct sg_program *program)
+{
+	uint16_t next[SG_INITIALS + 1] = {0};
+
+	for (unsigned t = 0; t < program->table_count; t++)
+		for (unsigned i = 0; i < program->tables[t]->count; i++)
+			next[initial(program->tables[t]->rows[i].phrase[0]) + 1]++;
+	for (unsigned c = 0; c < SG_INITIALS; c++)
+		next[c + 1] = (uint16_t)(next[c + 1] + next[c]);
+	memcpy(program->initial_at, next, sizeof(next));
+	for (unsigned t = 0; t < program->table_count; t++)
+		for (unsigned i = 0; i < program->tables[t]->count; i++)
+			program->by_initial[next[initial(program->tables[t]->rows[i].phrase[0])]++] =
+			    t << 16 | i;
+}
+
 int sg_program_add(struct sg_program *program, const struct sg_table *table, void *context,
 		   struct vx_error *err)
 {
-	if (program->table_count >= SG_TABLES_MAX)
-		return vx_error_set(err, -E2BIG, NULL, "too many statement tables (at most %u)",
-				    SG_TABLES_MAX);
+	unsigned rows = table->count;
+
+	for (unsigned t = 0; t < program->table_count; t++)
+		rows += program->tables[t]->count;
+	if (program->table_count >= SG_TABLES_MAX || rows > SG_ROWS_MAX)
+		return vx_error_set(err, -E2BIG, NULL,
+				    "too many statement tables (at most %u) or rows (at most %u)",
+				    SG_TABLES_MAX, SG_ROWS_MAX);
 	program->tables[program->table_count] = table;
 	program->contexts[program->table_count++] = context;
 	return 0;
@@ -176,22 +207,22 @@ static void find_rows(struct sg_parser *p, struct match *m, const struct sg_row 
 		      unsigned *group_table)
 {
 	const struct sg_program *program = p->program;
+	unsigned c = p->count ? initial(p->words[0][0]) : 0;
 
 	memset(m, 0, sizeof(*m));
 	*group = NULL;
-	for (unsigned t = 0; t < program->table_count; t++) {
-		for (unsigned i = 0; i < program->tables[t]->count; i++) {
-			const struct sg_row *row = &program->tables[t]->rows[i];
-			unsigned words = phrase_match(row->phrase, p->words, p->count);
+	for (unsigned k = program->initial_at[c]; p->count && k < program->initial_at[c + 1]; k++) {
+		unsigned t = program->by_initial[k] >> 16;
+		const struct sg_row *row = &program->tables[t]->rows[program->by_initial[k] & 0xffff];
+		unsigned words = phrase_match(row->phrase, p->words, p->count);
 
-			if (!words)
-				continue;
-			if (!(row->flags & SG_GROUP)) {
-				add_candidate(m, t, row, words);
-			} else if (!*group) {
-				*group = row;
-				*group_table = t;
-			}
+		if (!words)
+			continue;
+		if (!(row->flags & SG_GROUP)) {
+			add_candidate(m, t, row, words);
+		} else if (!*group) {
+			*group = row;
+			*group_table = t;
 		}
 	}
 }
@@ -236,18 +267,33 @@ static int unknown_subject(struct sg_parser *p, const struct sg_row *group)
 		       group->unknown_tail ? group->unknown_tail : "");
 }
 
+/* The first word of @phrase into @first (32 bytes); its length. */
+static size_t first_word(const char *phrase, char *first)
+{
+	snprintf(first, 32, "%.*s", (int)strcspn(phrase, " "), phrase);
+	return strlen(first);
+}
+
 static const char *closest_command(const struct sg_program *program, const char *word)
 {
 	const char *best = NULL;
 	unsigned best_distance = 3;
+	size_t length = strlen(word);
+	char last[32] = "";
 
 	for (unsigned t = 0; t < program->table_count; t++) {
 		for (unsigned i = 0; i < program->tables[t]->count; i++) {
 			char first[32];
 			const char *phrase = program->tables[t]->rows[i].phrase;
+			size_t n = first_word(phrase, first);
 			unsigned d;
 
-			snprintf(first, sizeof(first), "%.*s", (int)strcspn(phrase, " "), phrase);
+			/* One distance per command (its rows are adjacent), none where the lengths
+			 * alone differ by the best distance so far or more. */
+			if (strcmp(first, last) == 0 || n >= length + best_distance ||
+			    length >= n + best_distance)
+				continue;
+			memcpy(last, first, sizeof(last));
 			d = sg_edit_distance(word, first);
 			if (d < best_distance) {
 				best_distance = d;
@@ -600,6 +646,7 @@ int sg_parse(struct sg_program *program, const char *text, size_t len, bool semi
 		return sg_fail(&p, -EINVAL, "no script text");
 	if (len > SG_TEXT_MAX)
 		return sg_fail(&p, -E2BIG, "script is larger than %u bytes", SG_TEXT_MAX);
+	index_rows(program);
 	while (pos < len) {
 		const char *start = text + pos;
 		const char *newline = memchr(start, '\n', len - pos);

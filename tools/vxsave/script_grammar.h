@@ -37,6 +37,8 @@
 #define SG_WORDS_MAX	  64u
 #define SG_ARGS_MAX	  8u
 #define SG_TABLES_MAX	  8u
+#define SG_ROWS_MAX	  1024u /* statement rows of all of a program's tables */
+#define SG_INITIALS	  27u	/* a..z, then every other first character */
 /* Largest literal a statement can carry (a TMM tile). */
 #define SG_BYTES_MAX 2048u
 
@@ -188,6 +190,11 @@ struct sg_program {
 	const struct sg_table *tables[SG_TABLES_MAX];
 	void *contexts[SG_TABLES_MAX];
 	unsigned table_count;
+	/* The rows of every table by the first letter of their phrase, in table then row order
+	 * (by_initial[initial_at[c]..initial_at[c + 1]), as (table << 16 | row)), made by
+	 * sg_parse(): a statement is tried only against the rows that can match its first word. */
+	uint32_t by_initial[SG_ROWS_MAX];
+	uint16_t initial_at[SG_INITIALS + 1];
 	struct sg_stmt *stmts;
 	unsigned count;
 	unsigned capacity;
@@ -195,7 +202,7 @@ struct sg_program {
 
 /**
  * sg_program_add() - let scripts use @table's statements; @context goes to its handlers.
- * Returns 0 or -E2BIG (SG_TABLES_MAX tables already).  A phrase must belong to one table only
+ * Returns 0 or -E2BIG (SG_TABLES_MAX tables, or SG_ROWS_MAX rows, already).  A phrase must belong to one table only
  * (two layers cannot both own "print state"); that is a property of the tables, checked by
  * sg_program_check() in tests (test_script_grammar: the cpu, fpu and kvm tables together),
  * not at every parse, where its n^2 compares were half the time of a short script.
